@@ -1,0 +1,46 @@
+# Two commands from a fresh clone: `make demo` and `make test`.
+# Everything lives in .venv; nothing is installed system-wide.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: demo test lint typecheck pytest docs clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# One stamp per install flavour; re-run when the dependencies change.
+$(VENV)/.runtime: pyproject.toml | $(BIN)/python
+	$(PIP) install -e .
+	@touch $@
+
+$(VENV)/.dev: pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[dev]'
+	@touch $@ $(VENV)/.runtime
+
+demo: $(VENV)/.runtime
+	$(BIN)/vnsign demo
+
+test: lint typecheck pytest
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check src tests examples
+	$(BIN)/ruff format --check src tests examples
+
+typecheck: $(VENV)/.dev
+	$(BIN)/mypy
+
+# -ra lists every skipped interop test with the tool it was missing.
+# coverage wraps pytest (rather than pytest-cov) because the vnsign pytest plugin
+# imports vnsign before pytest-cov would start measuring.
+pytest: $(VENV)/.dev
+	$(BIN)/coverage run -m pytest -ra
+	$(BIN)/coverage report
+
+docs: $(VENV)/.dev
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+
+clean:
+	rm -rf $(VENV) docs/_build .pytest_cache .mypy_cache .ruff_cache .coverage

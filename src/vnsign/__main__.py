@@ -1,0 +1,5 @@
+"""``python -m vnsign``: the same as the ``vnsign`` command."""
+
+from vnsign.cli import run
+
+run()
