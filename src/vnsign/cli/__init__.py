@@ -17,7 +17,9 @@ from collections.abc import Sequence
 import click
 
 from vnsign._version import __version__
+from vnsign.cli.cert import cert
 from vnsign.cli.demo import demo
+from vnsign.cli.sign import sign
 from vnsign.cli.testpki import testpki
 from vnsign.errors import VnsignError
 
@@ -36,7 +38,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj = {"debug": debug}
 
 
+cli.add_command(cert)
 cli.add_command(demo)
+cli.add_command(sign)
 cli.add_command(testpki)
 
 
@@ -45,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     try:
-        cli.main(args=args, prog_name="vnsign", standalone_mode=False)
+        code = cli.main(args=args, prog_name="vnsign", standalone_mode=False)
     except click.UsageError as exc:
         exc.show()
         return EXIT_USAGE
@@ -65,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return 130
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def run() -> None:

@@ -33,7 +33,8 @@ def load_certificates(source: bytes | str | Path) -> list[x509.Certificate]:
         except ValueError:
             return pkcs7.load_der_pkcs7_certificates(data)
     except ValueError as exc:
-        raise MalformedInputError(f"not an X.509 certificate or PKCS#7 bundle: {exc}") from exc
+        where = f"{source}: " if isinstance(source, str | Path) else ""
+        raise MalformedInputError(f"{where}not an X.509 certificate or PKCS#7 bundle") from exc
 
 
 def load_certificate(source: bytes | str | Path) -> x509.Certificate:
