@@ -21,6 +21,7 @@ from vnsign.cli.cert import cert
 from vnsign.cli.demo import demo
 from vnsign.cli.sign import sign
 from vnsign.cli.testpki import testpki
+from vnsign.cli.tokens import tokens
 from vnsign.errors import VnsignError
 
 __all__ = ["EXIT_ERROR", "EXIT_USAGE", "cli", "main", "run"]
@@ -42,6 +43,7 @@ cli.add_command(cert)
 cli.add_command(demo)
 cli.add_command(sign)
 cli.add_command(testpki)
+cli.add_command(tokens)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

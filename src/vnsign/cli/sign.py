@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from vnsign.cli.sign_cades import sign_cades
+
 
 @click.group()
 def sign() -> None:
@@ -11,3 +13,4 @@ def sign() -> None:
 
 
 # Format subcommands register themselves here, one import and one add_command each.
+sign.add_command(sign_cades)
