@@ -22,6 +22,7 @@ from vnsign.cli.demo import demo
 from vnsign.cli.sign import sign
 from vnsign.cli.testpki import testpki
 from vnsign.cli.tokens import tokens
+from vnsign.cli.verify import verify
 from vnsign.errors import VnsignError
 
 __all__ = ["EXIT_ERROR", "EXIT_USAGE", "cli", "main", "run"]
@@ -44,6 +45,7 @@ cli.add_command(demo)
 cli.add_command(sign)
 cli.add_command(testpki)
 cli.add_command(tokens)
+cli.add_command(verify)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TypeVar
 
 from asn1crypto import algos
 from asn1crypto import x509 as asn1_x509
@@ -318,20 +319,28 @@ def _classify(
     return SubjectKind.UNKNOWN
 
 
-def _san_email(cert: x509.Certificate) -> str | None:
+ExtensionT = TypeVar("ExtensionT", bound=x509.ExtensionType)
+
+
+def extension(cert: x509.Certificate, kind: type[ExtensionT]) -> ExtensionT | None:
+    """The extension of ``kind``, or None when absent *or unreadable*: real
+    certificates carry malformed extensions (a bad policy qualifier makes every
+    extension lookup fail in ``cryptography``), and reading one must not crash."""
     try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-    except x509.ExtensionNotFound:
+        return cert.extensions.get_extension_for_class(kind).value
+    except (x509.ExtensionNotFound, ValueError):
         return None
-    emails = san.value.get_values_for_type(x509.RFC822Name)
+
+
+def _san_email(cert: x509.Certificate) -> str | None:
+    san = extension(cert, x509.SubjectAlternativeName)
+    emails = san.get_values_for_type(x509.RFC822Name) if san else []
     return emails[0] if emails else None
 
 
 def _is_ca(cert: x509.Certificate) -> bool:
-    try:
-        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
-    except x509.ExtensionNotFound:
-        return False
+    constraints = extension(cert, x509.BasicConstraints)
+    return bool(constraints and constraints.ca)
 
 
 _KEY_USAGE_NAMES = {
@@ -346,19 +355,15 @@ _KEY_USAGE_NAMES = {
 
 
 def _key_usage(cert: x509.Certificate) -> frozenset[str]:
-    try:
-        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
-    except x509.ExtensionNotFound:
+    usage = extension(cert, x509.KeyUsage)
+    if usage is None:
         return frozenset()
     return frozenset(name for attr, name in _KEY_USAGE_NAMES.items() if getattr(usage, attr))
 
 
 def _extended_key_usage(cert: x509.Certificate) -> tuple[str, ...]:
-    try:
-        usages = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-    except x509.ExtensionNotFound:
-        return ()
-    return tuple(asn1_x509.KeyPurposeId(oid.dotted_string).native for oid in usages)
+    usages = extension(cert, x509.ExtendedKeyUsage)
+    return tuple(asn1_x509.KeyPurposeId(oid.dotted_string).native for oid in usages or ())
 
 
 def _key_facts(cert: x509.Certificate) -> tuple[str, int]:

@@ -58,7 +58,7 @@ from pyhanko_certvalidator.policy_decl import (
 
 from vnsign.pki._signatures import issued_by
 from vnsign.pki.algorithms import AlgorithmPolicy
-from vnsign.pki.identity import CertificateInfo, Regime
+from vnsign.pki.identity import CertificateInfo, Regime, extension
 from vnsign.pki.revocation import RevocationChecker, RevocationFacts, RevocationState
 from vnsign.pki.status import Indication, SubIndication
 from vnsign.pki.trust import TrustAnchor, TrustStore
@@ -534,17 +534,19 @@ def _replace(outcome: _ChainOutcome, **changes: object) -> _ChainOutcome:
 def _usage_problem(cert: x509.Certificate, usage: Usage) -> str:
     if usage is Usage.ANY:
         return ""
+    try:
+        cert.extensions  # noqa: B018 - parsed lazily; a malformed extension surfaces here
+    except ValueError as exc:
+        return f"the certificate's extensions cannot be read ({exc})"
     if usage is Usage.TIME_STAMPING:
-        try:
-            eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-        except x509.ExtensionNotFound:
+        eku = extension(cert, x509.ExtendedKeyUsage)
+        if eku is None:
             return "a time-stamping certificate needs the timeStamping extended key usage"
         if ExtendedKeyUsageOID.TIME_STAMPING not in eku:
             return "the certificate is not for time-stamping (no timeStamping extended key usage)"
         return ""
-    try:
-        ku = cert.extensions.get_extension_for_class(x509.KeyUsage).value
-    except x509.ExtensionNotFound:
+    ku = extension(cert, x509.KeyUsage)
+    if ku is None:
         return ""
     if not (ku.digital_signature or ku.content_commitment):
         return (
@@ -555,11 +557,7 @@ def _usage_problem(cert: x509.Certificate, usage: Usage) -> str:
 
 
 def _no_check(cert: x509.Certificate) -> bool:
-    try:
-        cert.extensions.get_extension_for_class(x509.OCSPNoCheck)
-    except x509.ExtensionNotFound:
-        return False
-    return True
+    return extension(cert, x509.OCSPNoCheck) is not None
 
 
 def _key_facts(cert: x509.Certificate) -> tuple[str, int]:

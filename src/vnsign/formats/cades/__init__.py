@@ -24,7 +24,9 @@ from vnsign.formats.cades._verification import (
     CadesSignerResult,
     CadesVerification,
     TimestampCheck,
+    load_signed_data,
     verify_cades,
+    verify_signed_data,
 )
 
 __all__ = [
@@ -35,7 +37,9 @@ __all__ = [
     "Content",
     "TimestampCheck",
     "async_sign_cades",
+    "load_signed_data",
     "sign_cades",
     "sign_cades_file",
     "verify_cades",
+    "verify_signed_data",
 ]

@@ -90,6 +90,7 @@ class CadesSignerResult:
     timestamps: tuple[TimestampCheck, ...]
     weak_algorithms: tuple[str, ...]  #: SHA-1 or MD5 where used (old documents)
     problems: tuple[str, ...]  #: why a check failed, one line each
+    format_problem: str = ""  #: the SignerInfo itself is malformed or unsupported (not tampering)
 
     @property
     def valid(self) -> bool:
@@ -244,11 +245,13 @@ def _check_signer(
     signed_attrs = signer_info["signed_attrs"]
     has_attrs = bool(signed_attrs)
     problems: list[str] = []
+    format_problem = ""
     actual = digests.get(digest_algorithm)
     signer = _signer_certificate(signer_info, embedded)
     intact = valid = False
     if actual is None:
-        problems.append(f"unsupported digest algorithm {digest_algorithm}")
+        format_problem = f"unsupported digest algorithm {digest_algorithm}"
+        problems.append(format_problem)
     elif signer is None:
         problems.append("the signer's certificate is not in the signature")
         intact = has_attrs and _message_digest_matches(signer_info, actual)
@@ -258,15 +261,24 @@ def _check_signer(
                 signer_info, signer[0], expected_content_type=content_type, actual_digest=actual
             )
         except SignatureValidationError as exc:
-            problems.append(_one_line(exc.failure_message))
+            format_problem = _one_line(exc.failure_message)
+            problems.append(format_problem)
             intact = has_attrs and _message_digest_matches(signer_info, actual)
         except (InvalidSignature, UnsupportedAlgorithm, AssertionError, ValueError) as exc:
             # pyHanko's verifier asserts the key type matches the algorithm
-            problems.append(
+            format_problem = (
                 f"the signature cannot be checked with {signature_algorithm} and this "
                 f"certificate's key: {_one_line(exc) or type(exc).__name__}"
             )
+            problems.append(format_problem)
             intact = has_attrs and _message_digest_matches(signer_info, actual)
+        if intact and valid and not _attributes_in_der_order(signer_info):
+            # RFC 5652 §5.4 signs the DER form; DSS reports such files as HASH_FAILURE.
+            intact = False
+            problems.append(
+                "the signed attributes are not in DER order, so what was signed cannot be "
+                "established (RFC 5652 §5.4)"
+            )
         if not intact and actual is not None and not problems:
             problems.append("the content does not match the signed digest (changed after signing)")
         if intact and not valid and not problems:
@@ -293,7 +305,17 @@ def _check_signer(
         timestamps=timestamps,
         weak_algorithms=tuple(weak),
         problems=tuple(problems),
+        format_problem=format_problem,
     )
+
+
+def _attributes_in_der_order(signer_info: cms.SignerInfo) -> bool:
+    """DER orders a SET OF by the encodings of its elements (X.690 §11.6)."""
+    attrs = signer_info["signed_attrs"]
+    if not attrs:
+        return True
+    encodings = [attr.dump() for attr in attrs]
+    return encodings == sorted(encodings)
 
 
 def _message_digest_matches(signer_info: cms.SignerInfo, actual: bytes) -> bool:

@@ -1,0 +1,315 @@
+"""``vnsign verify``: verify signed documents, for people and for scripts.
+
+Exit code: 0 all valid, 1 any invalid, 2 any indeterminate (none invalid),
+3 any error (unreadable, unsupported or hostile input), 4 usage error; the worst wins.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import os
+import sys
+import warnings
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+from cryptography.utils import CryptographyDeprecationWarning
+
+from vnsign.cli.cert import parse_time
+from vnsign.errors import VnsignError
+from vnsign.pki.identity import Regime
+from vnsign.pki.trust import TrustProfile, TrustStore
+from vnsign.verify.engine import Verifier
+from vnsign.verify.policy import PROFILES, Policy, load_policy
+from vnsign.verify.render import render_text
+from vnsign.verify.report import SCHEMA_VERSION, Report, Text, Verdict
+
+__all__ = ["EXIT_CODES", "verify"]
+
+EXIT_CODES = {Verdict.VALID: 0, Verdict.INVALID: 1, Verdict.INDETERMINATE: 2, Verdict.ERROR: 3}
+_SEVERITY = {Verdict.VALID: 0, Verdict.INDETERMINATE: 1, Verdict.INVALID: 2, Verdict.ERROR: 3}
+#: Files a folder is searched for; files named explicitly are verified whatever their name.
+FOLDER_SUFFIXES = frozenset({".pdf", ".xml", ".edxml", ".p7s"})
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="One JSON document with every report.")
+@click.option("--jsonl", "as_jsonl", is_flag=True, help="One JSON report per line.")
+@click.option(
+    "--profile",
+    type=click.Choice(sorted(PROFILES)),
+    default="vn-legal",
+    show_default=True,
+    help="Built-in rule set.",
+)
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A TOML policy file (overrides --profile).",
+)
+@click.option(
+    "--trust",
+    "trust_files",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Extra trust anchors, a file or folder; repeatable.",
+)
+@click.option(
+    "--trust-regime",
+    type=click.Choice([r.value for r in Regime]),
+    default="unknown",
+    show_default=True,
+    help="Regime of the anchors given with --trust.",
+)
+@click.option("--no-default-trust", is_flag=True, help="Trust only the anchors given with --trust.")
+@click.option(
+    "--crl",
+    "crl_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A CRL to use as evidence; repeatable.",
+)
+@click.option(
+    "--ocsp-response",
+    "ocsp_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A DER OCSP response to use as evidence; repeatable.",
+)
+@click.option("--offline", is_flag=True, help="Fetch nothing; use embedded and supplied data only.")
+@click.option(
+    "--at",
+    "at",
+    callback=parse_time,
+    help="Verify as of this time (ISO 8601; no offset means +07:00).",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["vi", "en"]),
+    default="vi",
+    show_default=True,
+    help="Language of the text report.",
+)
+@click.option(
+    "--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes."
+)
+@click.option(
+    "--timeout", type=float, default=5.0, show_default=True, help="Network timeout in seconds."
+)
+@click.option("-v", "--verbose", is_flag=True, help="List passed checks and legal references too.")
+@click.pass_context
+def verify(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    as_json: bool,
+    as_jsonl: bool,
+    profile: str,
+    policy_file: Path | None,
+    trust_files: tuple[Path, ...],
+    trust_regime: str,
+    no_default_trust: bool,
+    crl_files: tuple[Path, ...],
+    ocsp_files: tuple[Path, ...],
+    offline: bool,
+    at: datetime | None,
+    lang: str,
+    jobs: int,
+    timeout: float,
+    verbose: bool,
+) -> None:
+    """Verify signed documents: PDF, XML/XAdES, e-invoices, edXML, detached .p7s.
+
+    PATHS are files or folders (searched recursively for .pdf .xml .edxml .p7s).
+    """
+    if as_json and as_jsonl:
+        raise click.UsageError("choose one of --json and --jsonl")
+    debug = bool(ctx.find_root().obj and ctx.find_root().obj.get("debug"))
+    if not debug:
+        _quiet()
+    policy = load_policy(str(policy_file) if policy_file else profile)
+    files = list(_expand(paths))
+    if not files:
+        raise click.UsageError("no documents to verify in the paths given")
+    setup = _Setup(
+        policy=policy,
+        trust_files=trust_files,
+        trust_regime=Regime(trust_regime),
+        no_default_trust=no_default_trust,
+        crls=tuple(p.read_bytes() for p in crl_files),
+        ocsp_responses=tuple(p.read_bytes() for p in ocsp_files),
+        offline=offline,
+        at=at,
+        timeout=timeout,
+        debug=debug,
+    )
+    setup.trust()  # a bad --trust is a usage problem, before any document is read
+    reports = _run(setup, files, jobs)
+    out: TextIO = sys.stdout
+    worst = Verdict.VALID
+    collected: list[dict[str, Any]] = []
+    progress = (
+        _Progress(len(files))
+        if not as_json and not as_jsonl and sys.stderr.isatty() and len(files) > 1
+        else None
+    )
+    for report in reports:
+        if _SEVERITY[report.verdict] > _SEVERITY[worst]:
+            worst = report.verdict
+        if as_json:
+            collected.append(report.to_json())
+        elif as_jsonl:
+            out.write(json.dumps(report.to_json(), ensure_ascii=False) + "\n")
+        else:
+            if progress:
+                progress.clear()
+            out.write(render_text(report, lang=lang, style=_styler(out), verbose=verbose) + "\n")
+        if progress:
+            progress.step()
+    if progress:
+        progress.clear()
+    if as_json:
+        counts = Counter(r["verdict"] for r in collected)
+        document = {"schema_version": SCHEMA_VERSION, "summary": dict(counts), "reports": collected}
+        out.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    raise click.exceptions.Exit(EXIT_CODES[worst])
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """Everything a worker process needs to build its own Verifier (picklable)."""
+
+    policy: Policy
+    trust_files: tuple[Path, ...]
+    trust_regime: Regime
+    no_default_trust: bool
+    crls: tuple[bytes, ...]
+    ocsp_responses: tuple[bytes, ...]
+    offline: bool
+    at: datetime | None
+    timeout: float
+    debug: bool
+
+    def trust(self) -> TrustStore:
+        profile = TrustProfile.NONE if self.no_default_trust else self.policy.trust_profile
+        trust = TrustStore.builtin(profile)
+        if self.policy.trust_anchors:
+            trust = trust.with_files(self.policy.trust_anchors, regime=self.policy.trust_regime)
+        if self.trust_files:
+            trust = trust.with_files(self.trust_files, regime=self.trust_regime)
+        return trust
+
+    def verifier(self) -> Verifier:
+        return Verifier(
+            self.policy,
+            trust=self.trust(),
+            at=self.at,
+            offline=self.offline,
+            timeout=self.timeout,
+            crls=self.crls,
+            ocsp_responses=self.ocsp_responses,
+        )
+
+
+_worker: tuple[Verifier, bool] | None = None
+
+
+def _quiet() -> None:
+    """Third-party chatter about malformed third-party documents is not for users:
+    the report says what matters."""
+    logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
+    warnings.filterwarnings("ignore", module=r"vnsign\..*")
+    warnings.filterwarnings("ignore", category=CryptographyDeprecationWarning)
+
+
+def _init_worker(setup: _Setup) -> None:
+    global _worker
+    if not setup.debug:
+        _quiet()
+    _worker = (setup.verifier(), setup.debug)
+
+
+def _verify_one(path: Path) -> Report:
+    assert _worker is not None
+    verifier, debug = _worker
+    return _safely(verifier, path, debug)
+
+
+def _safely(verifier: Verifier, path: Path, debug: bool) -> Report:
+    try:
+        return verifier.verify(path)
+    except VnsignError:
+        raise
+    except Exception as exc:
+        if debug:
+            raise
+        # A bug in vnsign or a library, not the user's fault: say so, keep going.
+        message = f"internal error while verifying ({type(exc).__name__}: {exc}); run with --debug"
+        return Report(
+            file=str(path),
+            format="unknown",
+            verdict=Verdict.ERROR,
+            profile=verifier.policy.name,
+            verified_at=datetime.now().astimezone(),
+            summary=Text(
+                f"LỖI: lỗi nội bộ khi xác minh ({type(exc).__name__})", f"ERROR: {message}"
+            ),
+            error=Text(f"Lỗi nội bộ khi xác minh: {exc}", message),
+        )
+
+
+def _run(setup: _Setup, files: list[Path], jobs: int) -> Iterator[Report]:
+    if jobs == 1 or len(files) == 1:
+        verifier = setup.verifier()
+        for path in files:
+            yield _safely(verifier, path, setup.debug)
+        return
+    context = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
+    with context.Pool(jobs, initializer=_init_worker, initargs=(setup,)) as pool:
+        yield from pool.imap(
+            _verify_one, files, chunksize=max(1, min(32, len(files) // (jobs * 8) or 1))
+        )
+
+
+def _expand(paths: Iterable[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            for root, dirs, names in os.walk(path):
+                dirs.sort()
+                for name in sorted(names):
+                    candidate = Path(root) / name
+                    if candidate.suffix.lower() in FOLDER_SUFFIXES:
+                        yield candidate
+        else:
+            yield path  # missing files become error reports, in order
+
+
+class _Progress:
+    def __init__(self, total: int) -> None:
+        self.total, self.done = total, 0
+        self.stream: TextIO = sys.stderr
+
+    def step(self) -> None:
+        self.done += 1
+        filled = int(30 * self.done / self.total)
+        self.stream.write(f"\r[{'=' * filled}{' ' * (30 - filled)}] {self.done}/{self.total}")
+        self.stream.flush()
+
+    def clear(self) -> None:
+        self.stream.write("\r" + " " * 48 + "\r")
+        self.stream.flush()
+
+
+def _styler(stream: TextIO) -> Any:
+    colours = {"ok": "green", "bad": "red", "warn": "yellow", "dim": "bright_black", "title": None}
+    if not stream.isatty():
+        return lambda text, role: text
+    return lambda text, role: click.style(text, fg=colours.get(role), bold=role == "title")
