@@ -6,6 +6,7 @@ import io
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -201,3 +202,30 @@ def test_weak_key_is_only_indeterminate_in_the_technical_profile(vn_pki: TestPKI
     report = Verifier("technical", trust=trust_of(vn_pki)).verify(signed)
     assert report.verdict is Verdict.INDETERMINATE
     assert report.signatures[0].sub_indication is SubIndication.CRYPTO_CONSTRAINTS_FAILURE
+
+
+def test_detached_p7s_beside_its_file(vn_pki: TestPKI, tmp_path: Path) -> None:
+    from vnsign.formats.cades import sign_cades_file
+    from vnsign.pki.credentials import KeyCredential
+
+    attachment = tmp_path / "phu-luc.docx"
+    attachment.write_bytes(b"PK\x03\x04 phu luc kem theo cong van" * 100)
+    ident = vn_pki.person_in_org
+    signature = sign_cades_file(
+        attachment, KeyCredential(ident.private_key, ident.certificate, ident.chain)
+    )
+    verifier = Verifier(trust=trust_of(vn_pki))
+    report = verifier.verify(signature)
+    assert report.format == "cms"
+    assert report.verdict is Verdict.VALID, report.summary.en
+    assert (
+        report.signatures[0].signer is not None
+        and report.signatures[0].signer.name == "Trần Thị Bình"
+    )
+    attachment.write_bytes(attachment.read_bytes() + b"!")
+    changed = verifier.verify(signature)
+    assert changed.verdict is Verdict.INVALID
+    assert changed.signatures[0].sub_indication is SubIndication.HASH_FAILURE
+    attachment.unlink()
+    missing = verifier.verify(signature)
+    assert missing.verdict is Verdict.ERROR and "not beside it" in missing.error.en  # type: ignore[union-attr]

@@ -15,7 +15,13 @@ from typing import Any
 
 from cryptography import x509
 
-from vnsign.errors import HostileInputError, InputError, MalformedInputError, VnsignError
+from vnsign.errors import (
+    HostileInputError,
+    InputError,
+    MalformedInputError,
+    UnsupportedFormatError,
+    VnsignError,
+)
 from vnsign.formats.detect import DocumentFormat, detect_format
 from vnsign.pki.identity import CertificateInfo
 from vnsign.pki.status import Indication, SubIndication
@@ -98,13 +104,23 @@ class Verifier:
             ocsp_responses=ocsp_responses,
         )
 
-    def verify(self, source: str | Path | bytes, *, name: str | None = None) -> Report:
-        """Verify one document: a path, or its bytes (then ``name`` labels the report)."""
+    def verify(
+        self,
+        source: str | Path | bytes,
+        *,
+        name: str | None = None,
+        content: str | Path | bytes | None = None,
+    ) -> Report:
+        """Verify one document: a path, or its bytes (then ``name`` labels the report).
+
+        For a detached ``.p7s``, ``content`` is the signed file; by default the
+        file of the same name beside it (``a.docx.p7s`` signs ``a.docx``).
+        """
         now = (self.at or datetime.now(UTC)).astimezone(UTC)
         label = name or (str(source) if not isinstance(source, bytes) else "<bytes>")
         try:
             data = _read(source)
-            facts = _facts(data)
+            facts = _facts(data, source, content)
         except VnsignError as exc:
             return _error_report(label, self.policy.name, now, exc)
         return self.judge(facts, label, now)
@@ -215,6 +231,7 @@ def verify(
     offline: bool = False,
     crls: Iterable[bytes] = (),
     ocsp_responses: Iterable[bytes] = (),
+    content: str | Path | bytes | None = None,
 ) -> Report:
     """Verify one document (PDF, XML/XAdES, e-invoice, edXML, detached CMS).
 
@@ -225,7 +242,7 @@ def verify(
     verifier = Verifier(
         policy, trust=trust, at=at, offline=offline, crls=crls, ocsp_responses=ocsp_responses
     )
-    return verifier.verify(source)
+    return verifier.verify(source, content=content)
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -254,14 +271,22 @@ def _read(source: str | Path | bytes) -> bytes:
     return data
 
 
-def _facts(data: bytes) -> DocumentFacts:
+def _facts(
+    data: bytes, source: str | Path | bytes, content: str | Path | bytes | None
+) -> DocumentFacts:
     kind = detect_format(data)
     if kind is DocumentFormat.PDF:
         from vnsign.verify.adapters.pdf import pdf_facts
 
         return pdf_facts(data)
-    from vnsign.errors import UnsupportedFormatError
+    if kind is DocumentFormat.CMS:
+        from vnsign.verify.adapters.detached import content_beside, detached_facts
 
+        if content is None:
+            if isinstance(source, bytes):
+                raise InputError("a detached signature needs the signed file: pass content=")
+            content = content_beside(Path(source))
+        return detached_facts(data, content if isinstance(content, bytes) else Path(content))
     if kind is DocumentFormat.UNKNOWN:
         raise UnsupportedFormatError("not a PDF, XML or CMS document")
     raise UnsupportedFormatError(f"verifying {kind.value} documents is not available yet")

@@ -16,7 +16,7 @@ certificates found; trust and revocation are certificate validation's job.
 See ``docs/cades.md``.
 """
 
-from vnsign.formats.cades._content import Content
+from vnsign.formats.cades._content import Content, digest_content
 from vnsign.formats.cades._signing import async_sign_cades, sign_cades, sign_cades_file
 from vnsign.formats.cades._verification import (
     MAX_SIGNATURE_SIZE,
@@ -37,6 +37,7 @@ __all__ = [
     "Content",
     "TimestampCheck",
     "async_sign_cades",
+    "digest_content",
     "load_signed_data",
     "sign_cades",
     "sign_cades_file",
