@@ -26,8 +26,8 @@ demo: $(VENV)/.runtime
 test: lint typecheck pytest
 
 lint: $(VENV)/.dev
-	$(BIN)/ruff check src tests examples
-	$(BIN)/ruff format --check src tests examples
+	$(BIN)/ruff check src tests examples bench scripts
+	$(BIN)/ruff format --check src tests examples bench scripts
 
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy

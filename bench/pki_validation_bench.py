@@ -30,9 +30,7 @@ def main() -> None:
             [pki.national_root.certificate], regime=Regime.PUBLIC
         )
         base = pki.now - timedelta(days=2)
-        jobs = [
-            (signers[n % SIGNERS], base + timedelta(seconds=97 * n)) for n in range(SIGNATURES)
-        ]
+        jobs = [(signers[n % SIGNERS], base + timedelta(seconds=97 * n)) for n in range(SIGNATURES)]
 
         cold = []
         for signer, at in jobs[:COLD_SAMPLE]:
@@ -54,13 +52,20 @@ def main() -> None:
         total = time.perf_counter() - started_all
 
     print(f"{SIGNATURES} validations from {SIGNERS} signers (live OCSP on 127.0.0.1)")
-    print(f"cold (new validator each time, {COLD_SAMPLE} samples): "
-          f"median {statistics.median(cold) * 1000:.2f} ms, mean {statistics.mean(cold) * 1000:.2f} ms")
-    print(f"warm (one validator for the batch): median {statistics.median(warm) * 1000:.3f} ms, "
-          f"mean {statistics.mean(warm) * 1000:.3f} ms, total {total:.2f} s")
-    print(f"chains validated: {validator.chain_validations}, "
-          f"OCSP requests: {validator.revocation.stats['ocsp_requests']}, "
-          f"revocation cache hits: {validator.revocation.stats['cache_hits']}")
+    print(
+        f"cold (new validator each time, {COLD_SAMPLE} samples): "
+        f"median {statistics.median(cold) * 1000:.2f} ms, "
+        f"mean {statistics.mean(cold) * 1000:.2f} ms"
+    )
+    print(
+        f"warm (one validator for the batch): median {statistics.median(warm) * 1000:.3f} ms, "
+        f"mean {statistics.mean(warm) * 1000:.3f} ms, total {total:.2f} s"
+    )
+    print(
+        f"chains validated: {validator.chain_validations}, "
+        f"OCSP requests: {validator.revocation.stats['ocsp_requests']}, "
+        f"revocation cache hits: {validator.revocation.stats['cache_hits']}"
+    )
 
 
 if __name__ == "__main__":

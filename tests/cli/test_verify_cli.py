@@ -124,3 +124,18 @@ def test_no_traceback_for_hostile_input_even_in_a_subprocess(tmp_path: Path) -> 
     )
     assert proc.returncode == 3
     assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_policy_can_ask_crls_only(
+    vn_pki: TestPKI, folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy = tmp_path / "crl-only.toml"
+    policy.write_text('[revocation]\nmethods = ["crl"]\n')
+    before = vn_pki.services.requests["crl"]
+    main(["verify", str(folder / "good.pdf"), "--policy", str(policy), "--jsonl", *trust(folder)])
+    report = json.loads(capsys.readouterr().out)
+    assert report["verdict"] == "valid"
+    assert vn_pki.services.requests["crl"] > before
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[revocation]\nmethods = ["ldap"]\n')
+    assert main(["verify", str(folder / "good.pdf"), "--policy", str(bad)]) == EXIT_USAGE

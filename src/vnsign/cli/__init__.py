@@ -23,7 +23,7 @@ from vnsign.cli.sign import sign
 from vnsign.cli.testpki import testpki
 from vnsign.cli.tokens import tokens
 from vnsign.cli.verify import verify
-from vnsign.errors import VnsignError
+from vnsign.errors import PolicyError, VnsignError
 
 __all__ = ["EXIT_ERROR", "EXIT_USAGE", "cli", "main", "run"]
 
@@ -65,6 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return EXIT_ERROR
+    except PolicyError as exc:  # a bad profile or policy file is a usage problem
+        if debug:
+            raise
+        click.echo(f"vnsign: {exc}", err=True)
+        return EXIT_USAGE
     except VnsignError as exc:
         if debug:
             raise

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import dataclasses
+import functools
 import itertools
 import threading
 from collections.abc import Callable, Coroutine, Iterable
@@ -119,7 +120,7 @@ class CertificateValidation:
         """Public, official duty, foreign or unknown: the anchor's regime."""
         return self.anchor.regime if self.anchor else Regime.UNKNOWN
 
-    @property
+    @functools.cached_property
     def info(self) -> CertificateInfo:
         """The certificate's Vietnamese identity, read with the regime known."""
         return CertificateInfo.from_certificate(self.certificate, regime=self.regime)

@@ -24,6 +24,7 @@ from vnsign.errors import (
 )
 from vnsign.formats.detect import DocumentFormat, detect_format
 from vnsign.pki.identity import CertificateInfo
+from vnsign.pki.revocation import RevocationChecker
 from vnsign.pki.status import Indication, SubIndication
 from vnsign.pki.trust import TrustStore
 from vnsign.pki.validation import (
@@ -98,10 +99,13 @@ class Verifier:
             policy=ValidationPolicy(
                 algorithms=self.policy.algorithms, require_revocation=self.policy.require_revocation
             ),
-            online=not offline,
-            timeout=timeout,
-            crls=crls,
-            ocsp_responses=ocsp_responses,
+            revocation=RevocationChecker(
+                online=not offline,
+                timeout=timeout,
+                crls=crls,
+                ocsp_responses=ocsp_responses,
+                methods=self.policy.revocation_methods,
+            ),
         )
 
     def verify(

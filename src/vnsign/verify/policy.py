@@ -23,6 +23,7 @@ A TOML policy file starts from a profile and changes it::
     cutoff = "2025-08-15"              # SHA-1 and short RSA keys tolerated before this date
     [revocation]
     required = true
+    methods = ["ocsp", "crl"]          # which to ask online, in order
     [rules]
     fatal = ["ND30-SIG-ORG-IMG"]       # failing these makes the document invalid
     warn = ["ND30-SIG-PERSON-IMG"]     # failing these is only a warning
@@ -99,6 +100,7 @@ class Policy:
     trust_regime: Regime = Regime.UNKNOWN
     algorithms: AlgorithmPolicy = field(default_factory=AlgorithmPolicy)
     require_revocation: bool = True
+    revocation_methods: tuple[str, ...] = ("ocsp", "crl")  #: asked in this order when online
     migration_deadline: datetime = datetime(2025, 12, 31, 23, 59, 59, tzinfo=VIETNAM)
 
     def enabled(self, rule_id: str) -> bool:
@@ -189,6 +191,11 @@ def _from_toml(data: dict[str, object], path: Path) -> Policy:
     revocation = _table(data, "revocation", path)
     if "required" in revocation:
         policy = replace(policy, require_revocation=bool(revocation["required"]))
+    if "methods" in revocation:
+        methods = tuple(_list(revocation, "methods", path))
+        if not methods or set(methods) - {"ocsp", "crl"}:
+            raise PolicyError(f'{path}: [revocation] methods must be a list of "ocsp" and "crl"')
+        policy = replace(policy, revocation_methods=methods)
 
     rules = _table(data, "rules", path)
     fatal, warn, disable = (set(_list(rules, key, path)) for key in ("fatal", "warn", "disable"))
