@@ -8,7 +8,9 @@
   two encodings are byte-identical (the usual case); a byte comparison first
   answers those without changing any other answer.
 
-``tests/test_pyhanko_speedups.py`` checks both against the originals.
+``tests/test_pyhanko_speedups.py`` checks both against the originals. Importing
+this module installs them; the modules that drive pyHanko import it, so plain
+``import vnsign`` stays light.
 """
 
 from __future__ import annotations
@@ -75,3 +77,6 @@ def uninstall() -> None:
     """Restore the originals (for tests)."""
     generic.read_hex_string_from_stream = _ORIGINAL
     asn1_x509.Name.__eq__ = _ORIGINAL_NAME_EQ
+
+
+install()

@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
 from vnsign.errors import MalformedInputError
@@ -195,3 +197,48 @@ def test_every_real_vietnamese_ca_certificate_reads(shared_trust: Path) -> None:
     assert g2.organization == "Ban Cơ yếu Chính phủ"
     assert g2.is_ca
     assert g2.kind is SubjectKind.CERTIFICATION_AUTHORITY
+
+
+def _with_duplicate_key_usage(cert: x509.Certificate) -> bytes:
+    """``cert`` carrying its key usage twice (the signature no longer matches;
+    reading identity must not care)."""
+    parsed = asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
+    tbs = parsed["tbs_certificate"].copy()
+    extensions = list(tbs["extensions"])
+    key_usage = next(e for e in extensions if e["extn_id"].native == "key_usage")
+    tbs["extensions"] = [*extensions, key_usage.copy()]
+    rebuilt = asn1_x509.Certificate(
+        {
+            "tbs_certificate": tbs,
+            "signature_algorithm": parsed["signature_algorithm"],
+            "signature_value": parsed["signature_value"],
+        }
+    )
+    der: bytes = rebuilt.dump()
+    return der
+
+
+def _with_unknown_key_algorithm(cert: x509.Certificate) -> bytes:
+    """``cert`` with its key algorithm OID swapped for an unassigned one of the
+    same length (a stand-in for GOST or SM2 keys ``cryptography`` cannot load)."""
+    der = cert.public_bytes(Encoding.DER)
+    spki = asn1_x509.Certificate.load(der)["tbs_certificate"]["subject_public_key_info"]
+    oid = spki["algorithm"]["algorithm"].dump()
+    unknown = oid[:-1] + bytes([0x7F])
+    assert der.count(oid) == 1
+    return der.replace(oid, unknown)
+
+
+def test_duplicate_extension_is_unreadable_not_a_crash(vn_pki: TestPKI) -> None:
+    cert = x509.load_der_x509_certificate(_with_duplicate_key_usage(vn_pki.person.certificate))
+    with pytest.raises(MalformedInputError, match="unreadable certificate"):
+        CertificateInfo.from_certificate(cert)
+
+
+def test_unknown_key_algorithm_still_reads_the_identity(vn_pki: TestPKI) -> None:
+    cert = x509.load_der_x509_certificate(_with_unknown_key_algorithm(vn_pki.person.certificate))
+    info = CertificateInfo.from_certificate(cert)
+    assert (info.key_algorithm, info.key_size) == ("unknown", 0)
+    original = CertificateInfo.from_certificate(vn_pki.person.certificate)
+    assert original.key_algorithm != "unknown"
+    assert (info.common_name, info.identifiers) == (original.common_name, original.identifiers)

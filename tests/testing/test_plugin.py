@@ -18,6 +18,6 @@ def test_downstream_suite_passes_in_an_isolated_session(pytester: pytest.Pyteste
 def test_plugin_advertises_its_fixtures(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("--fixtures", "-p", "no:cacheprovider")
     out = result.stdout.str()
-    for name in ("vn_pki", "vn_services", "vn_make_cert", "vn_new_pki"):
+    for name in ("vn_pki", "vn_services", "vn_make_cert", "vn_new_pki", "vn_remote_gateway"):
         assert name in out
     assert "vnsign test PKI: key cache" in out

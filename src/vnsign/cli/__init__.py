@@ -17,12 +17,7 @@ from collections.abc import Sequence
 import click
 
 from vnsign._version import __version__
-from vnsign.cli.cert import cert
-from vnsign.cli.demo import demo
-from vnsign.cli.sign import sign
-from vnsign.cli.testpki import testpki
-from vnsign.cli.tokens import tokens
-from vnsign.cli.verify import verify
+from vnsign.cli._lazy import LazyGroup
 from vnsign.errors import PolicyError, VnsignError
 
 __all__ = ["EXIT_ERROR", "EXIT_USAGE", "cli", "main", "run"]
@@ -31,21 +26,31 @@ EXIT_ERROR = 3
 EXIT_USAGE = 4
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+# Each command is imported only when it runs (or when --help lists it).
+COMMANDS = {
+    "cert": "vnsign.cli.cert:cert",
+    "demo": "vnsign.cli.demo:demo",
+    "edxml": "vnsign.cli.edxml:edxml",
+    "extend": "vnsign.cli.sign_pdf:extend",
+    "remote": "vnsign.cli.remote:remote",
+    "sign": "vnsign.cli.sign:sign",
+    "testpki": "vnsign.cli.testpki:testpki",
+    "tokens": "vnsign.cli.tokens:tokens",
+    "verify": "vnsign.cli.verify:verify",
+}
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="vnsign")
 @click.option("--debug", is_flag=True, help="Show a traceback when something fails.")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """Sign Vietnamese e-documents and verify them before they are exchanged."""
     ctx.obj = {"debug": debug}
-
-
-cli.add_command(cert)
-cli.add_command(demo)
-cli.add_command(sign)
-cli.add_command(testpki)
-cli.add_command(tokens)
-cli.add_command(verify)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

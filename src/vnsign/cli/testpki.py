@@ -59,3 +59,6 @@ def testpki(
                 time.sleep(3600)
         except KeyboardInterrupt:
             click.echo("Stopped.")
+
+
+from vnsign.cli import serve_remote as _serve_remote  # noqa: E402, F401 - adds "serve-remote"

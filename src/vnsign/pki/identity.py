@@ -11,6 +11,7 @@ SUBJ-ORG-VS-PERSON and SUBJ-VGCA.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -22,6 +23,7 @@ from typing import TypeVar
 from asn1crypto import algos
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import NameOID, ObjectIdentifier
 
@@ -221,13 +223,18 @@ class CertificateInfo:
         """Read ``cert``. ``regime`` comes from chain building (see the trust module);
         it sharpens the person/agency distinction for official-duty certificates."""
         try:
-            subject, issuer = cert.subject, cert.issuer
-            uids = _attr(subject, UID_OID)
-            email = _first(_attr(subject, NameOID.EMAIL_ADDRESS)) or _san_email(cert)
-            key_algorithm, key_size = _key_facts(cert)
-            sig_oid = cert.signature_algorithm_oid
-        except ValueError as exc:
+            return cls._read(cert, regime)
+        except (ValueError, x509.DuplicateExtension, x509.InvalidVersion) as exc:
             raise MalformedInputError(f"unreadable certificate: {exc}") from exc
+
+    @classmethod
+    def _read(cls, cert: x509.Certificate, regime: Regime) -> CertificateInfo:
+        _reject_duplicate_extensions(cert)
+        subject, issuer = cert.subject, cert.issuer
+        uids = _attr(subject, UID_OID)
+        email = _first(_attr(subject, NameOID.EMAIL_ADDRESS)) or _san_email(cert)
+        key_algorithm, key_size = _key_facts(cert)
+        sig_oid = cert.signature_algorithm_oid
         identifiers = tuple(Identifier.parse(u) for u in uids)
         common_name = _first(_attr(subject, NameOID.COMMON_NAME))
         organization = _first(_attr(subject, NameOID.ORGANIZATION_NAME))
@@ -328,8 +335,16 @@ def extension(cert: x509.Certificate, kind: type[ExtensionT]) -> ExtensionT | No
     extension lookup fail in ``cryptography``), and reading one must not crash."""
     try:
         return cert.extensions.get_extension_for_class(kind).value
-    except (x509.ExtensionNotFound, ValueError):
+    except (x509.ExtensionNotFound, x509.DuplicateExtension, ValueError):
         return None
+
+
+def _reject_duplicate_extensions(cert: x509.Certificate) -> None:
+    # RFC 5280 4.2: one instance per extension. Guessing which of two key usages
+    # counts would be unsafe, so such a certificate has no readable identity.
+    # Unreadable extensions (ValueError) read as absent, see extension().
+    with contextlib.suppress(ValueError):
+        cert.extensions  # noqa: B018 - parsing is the check
 
 
 def _san_email(cert: x509.Certificate) -> str | None:
@@ -367,7 +382,11 @@ def _extended_key_usage(cert: x509.Certificate) -> tuple[str, ...]:
 
 
 def _key_facts(cert: x509.Certificate) -> tuple[str, int]:
-    key = cert.public_key()
+    try:
+        key = cert.public_key()
+    except UnsupportedAlgorithm:
+        # e.g. GOST or SM2 keys: the certificate is still readable, the key is not usable.
+        return "unknown", 0
     if isinstance(key, rsa.RSAPublicKey):
         return "RSA", key.key_size
     if isinstance(key, ec.EllipticCurvePublicKey):

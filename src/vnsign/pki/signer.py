@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.sign.signers.pdf_cms import Signer
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+import vnsign._pyhanko_speedups  # noqa: F401 - faster pyHanko, same answers
 from vnsign.pki.credentials import (
     Credential,
     KeyKind,

@@ -89,7 +89,7 @@ class TimestampToken:
                 tsa_certificate=_signer_certificate(signer, certs),
                 certificates=certs,
             )
-        except (ValueError, TypeError, KeyError, IndexError) as exc:
+        except (ValueError, TypeError, KeyError, IndexError, x509.InvalidVersion) as exc:
             raise MalformedInputError(f"not an RFC 3161 time-stamp token: {exc}") from exc
         return token
 
@@ -105,12 +105,12 @@ class TimestampToken:
         cert = tsa_certificate or self.tsa_certificate
         if cert is None:
             return False
-        content = cms.ContentInfo.load(self.der)
-        signed = content["content"]
-        signer = signed["signer_infos"][0]
-        tst_info = signed["encap_content_info"]["content"].contents
-        algorithm = signer["digest_algorithm"]["algorithm"].native
         try:
+            content = cms.ContentInfo.load(self.der)
+            signed = content["content"]
+            signer = signed["signer_infos"][0]
+            tst_info = signed["encap_content_info"]["content"].contents
+            algorithm = signer["digest_algorithm"]["algorithm"].native
             digest = hashlib.new(algorithm, tst_info).digest()
             intact, valid = validate_sig_integrity(
                 signer,

@@ -57,6 +57,7 @@ from pyhanko_certvalidator.policy_decl import (
     RevocationCheckingRule,
 )
 
+import vnsign._pyhanko_speedups  # noqa: F401 - faster pyHanko, same answers
 from vnsign.pki._signatures import issued_by
 from vnsign.pki.algorithms import AlgorithmPolicy
 from vnsign.pki.identity import CertificateInfo, Regime, extension

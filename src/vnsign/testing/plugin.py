@@ -13,6 +13,9 @@ installed. Fixtures:
 ``vn_new_pki``
     A callable building a separate PKI (own keys and roots), closed after the test:
     for "signed by someone we do not trust" cases.
+``vn_remote_gateway``
+    A remote-signing gateway (CSC, ETSI TS 102 204, SmartCA-style) that also plays
+    the signer's phone; see ``docs/remote-signing.md``.
 
 vnsign itself is imported only when a fixture is used, so the plugin costs
 nothing in test runs that do not use it.
@@ -27,6 +30,7 @@ import pytest
 
 if TYPE_CHECKING:
     from vnsign.testing import Profile, TestIdentity, TestPKI, TestServices, Variant
+    from vnsign.testing.remote.gateway import RemoteGateway
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -84,3 +88,14 @@ def vn_new_pki() -> Iterator[Callable[..., TestPKI]]:
     yield build
     for pki in built:
         pki.close()
+
+
+@pytest.fixture
+def vn_remote_gateway(vn_pki: TestPKI) -> Iterator[RemoteGateway]:
+    """A running remote-signing gateway (CSC, ETSI TS 102 204 and SmartCA-style) on
+    ``vn_pki``, stopped after the test. Prompts expire after 5 s unless the test sets
+    ``vn_remote_gateway.expiry``; add users with ``add_user()``. See ``docs/remote-signing.md``."""
+    from vnsign.testing.remote.gateway import RemoteGateway
+
+    with RemoteGateway(vn_pki, expiry=5.0) as gateway:
+        yield gateway

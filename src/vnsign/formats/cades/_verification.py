@@ -33,6 +33,7 @@ from pyhanko.sign.validation.generic_cms import (
     validate_sig_integrity,
 )
 
+import vnsign._pyhanko_speedups  # noqa: F401 - faster pyHanko, same answers
 from vnsign.errors import HostileInputError, InputError, MalformedInputError, UnsupportedFormatError
 from vnsign.formats.cades._content import Content, digest_content
 from vnsign.pki.timestamps import TimestampToken

@@ -19,6 +19,7 @@ from pyhanko.sign.general import (
     find_unique_cms_attribute,
 )
 
+import vnsign._pyhanko_speedups  # noqa: F401 - faster pyHanko, same answers
 from vnsign.errors import MalformedInputError
 from vnsign.formats.cades import CadesSignerResult, TimestampCheck, verify_signed_data
 from vnsign.pki.timestamps import TimestampToken

@@ -29,6 +29,7 @@ from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 
+import vnsign._pyhanko_speedups  # noqa: F401 - faster pyHanko, same answers
 from vnsign.errors import MalformedInputError
 from vnsign.verify.adapters.cms import read_signed_data, timestamp_facts
 from vnsign.verify.facts import (

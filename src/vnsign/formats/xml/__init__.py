@@ -1,0 +1,82 @@
+"""XML signatures: safe parsing, XMLDSig (enveloped, enveloping, detached) and
+XAdES baseline B-B/B-T/B-LT, signing through a :class:`~vnsign.pki.credentials.Credential`.
+
+::
+
+    from vnsign.formats.xml import sign_enveloped, verify_xml
+
+    signed = sign_enveloped(xml_bytes, credential)
+    result = verify_xml(signed)
+    result.valid, result.signatures[0].signed_elements
+
+The e-invoice and edXML profiles (:mod:`vnsign.formats.einvoice`,
+:mod:`vnsign.formats.edxml`) build on this package.
+"""
+
+from vnsign.formats.xml.algorithms import C14nMethod, DigestMethod, SignatureMethod, TransformMethod
+from vnsign.formats.xml.findings import Finding, FindingStatus
+from vnsign.formats.xml.parsing import DEFAULT_LIMITS, ParseLimits, parse_xml, serialize
+from vnsign.formats.xml.results import (
+    AlgorithmUse,
+    DataObjectFormatInfo,
+    KeySource,
+    ReferenceQuirk,
+    ReferenceResult,
+    ReferenceStatus,
+    SignaturePolicyInfo,
+    SignatureStatus,
+    SigningCertificateCheck,
+    SigningTimeClaim,
+    TimestampCheck,
+    XadesProperties,
+    XmlSignatureResult,
+    XmlVerificationResult,
+)
+from vnsign.formats.xml.revocation import RevocationValues, fetch_revocation_values
+from vnsign.formats.xml.signing import (
+    ReferenceSpec,
+    XmlSignOptions,
+    sign_detached,
+    sign_enveloped,
+    sign_enveloping,
+)
+from vnsign.formats.xml.verification import verify_xml
+from vnsign.formats.xml.xades import SignaturePolicy, XadesLevel, XadesOptions
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "AlgorithmUse",
+    "C14nMethod",
+    "DataObjectFormatInfo",
+    "DigestMethod",
+    "Finding",
+    "FindingStatus",
+    "KeySource",
+    "ParseLimits",
+    "ReferenceQuirk",
+    "ReferenceResult",
+    "ReferenceSpec",
+    "ReferenceStatus",
+    "RevocationValues",
+    "SignatureMethod",
+    "SignaturePolicy",
+    "SignaturePolicyInfo",
+    "SignatureStatus",
+    "SigningCertificateCheck",
+    "SigningTimeClaim",
+    "TimestampCheck",
+    "TransformMethod",
+    "XadesLevel",
+    "XadesOptions",
+    "XadesProperties",
+    "XmlSignOptions",
+    "XmlSignatureResult",
+    "XmlVerificationResult",
+    "fetch_revocation_values",
+    "parse_xml",
+    "serialize",
+    "sign_detached",
+    "sign_enveloped",
+    "sign_enveloping",
+    "verify_xml",
+]

@@ -1,0 +1,529 @@
+"""Deferred (interrupted) PDF signing with a remote signer.
+
+Three steps, possibly in different processes:
+
+1. :func:`async_prepare_pdf` — pyHanko writes the signature field and the
+   placeholder (sized from the certificate chain and the time stamp, so an
+   approved signature always fits), computes the byte-range digest and the
+   CMS signed attributes. Their digest is the item sent to the provider. What
+   finishing needs is saved next to the transaction record: the prepared PDF
+   and a JSON state file (no secrets, no pickle).
+2. The engine gets the signature value approved and checked.
+3. :func:`async_finish_pdf` — pyHanko builds the CMS with the verified value
+   (and a signature time stamp if asked) and fills the placeholder; the
+   signed PDF is written atomically. A transaction that did not complete
+   writes nothing at the output path.
+
+:func:`async_sign_pdfs` runs all three for a batch of PDFs with one confirmation;
+:func:`async_finish_attachments` finishes whatever a resumed transaction left.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import io
+import json
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from asn1crypto import algos, cms
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.sign.fields import SigSeedSubFilter
+from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
+from pyhanko.sign.signers.pdf_cms import ExternalSigner
+from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner, PdfTBSDocument
+from pyhanko.sign.timestamps.aiohttp_client import HTTPTimeStamper
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from vnsign.errors import InputError, MalformedInputError, RemoteSigningError, SigningError
+from vnsign.pki.credentials import HashAlgorithm, KeyKind, SignatureScheme
+from vnsign.pki.remote._sync import run_sync
+from vnsign.pki.remote.checks import verify_signature
+from vnsign.pki.remote.engine import OtpSource, RemoteSigningEngine
+from vnsign.pki.remote.model import (
+    Attachment,
+    DigestItem,
+    RemoteAccount,
+    SignatureMechanism,
+    TransactionRecord,
+)
+from vnsign.pki.remote.states import TxState
+from vnsign.pki.remote.store import TransactionStore, atomic_write
+
+__all__ = [
+    "PDF_ATTACHMENT",
+    "PdfJob",
+    "PreparedPdf",
+    "WaitingStatus",
+    "async_finish_attachments",
+    "async_finish_pdf",
+    "async_prepare_pdf",
+    "async_sign_pdfs",
+    "discard_attachments",
+    "finish_attachments",
+    "sign_pdfs",
+    "waiting_status",
+]
+
+PDF_ATTACHMENT = "pdf"
+PREPARED_FORMAT = "vnsign-prepared-pdf/1"
+_DER = Encoding.DER
+
+
+@dataclass(frozen=True)
+class PdfJob:
+    """One PDF to sign: where it is, where the signed copy goes, what the phone calls it."""
+
+    source: Path
+    output: Path
+    label: str
+    item_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PreparedPdf:
+    """A PDF with its signature placeholder, waiting for the signature value."""
+
+    item_id: str
+    label: str
+    state_path: Path
+    prepared_path: Path
+    prepared_sha256: str
+    output: Path
+    document_digest: bytes
+    reserved_region_start: int
+    reserved_region_end: int
+    signed_attributes: bytes
+    mechanism: SignatureMechanism
+    signature_algorithm: bytes
+    certificate: x509.Certificate
+    chain: tuple[x509.Certificate, ...]
+    timestamp_url: str | None
+
+    @property
+    def digest(self) -> bytes:
+        """What the provider signs: the digest of the DER signed attributes."""
+        return hashlib.new(self.mechanism.hash_algorithm.value, self.signed_attributes).digest()
+
+    def item(self) -> DigestItem:
+        """The engine item for this PDF."""
+        return DigestItem(
+            self.item_id, self.label, self.digest, self.mechanism.hash_algorithm, kind="pdf"
+        )
+
+    def attachment(self) -> Attachment:
+        """How the transaction record points back here."""
+        return Attachment(PDF_ATTACHMENT, self.item_id, str(self.state_path))
+
+    def save(self) -> None:
+        """Write the JSON state (atomically; the prepared PDF is already on disk)."""
+        b64 = _b64
+        state = {
+            "format": PREPARED_FORMAT,
+            "item_id": self.item_id,
+            "label": self.label,
+            "prepared_pdf": self.prepared_path.name,
+            "prepared_sha256": self.prepared_sha256,
+            "output": str(self.output),
+            "document_digest": self.document_digest.hex(),
+            "reserved_region_start": self.reserved_region_start,
+            "reserved_region_end": self.reserved_region_end,
+            "signed_attributes": b64(self.signed_attributes),
+            "hash": self.mechanism.hash_algorithm.value,
+            "key": self.mechanism.key_kind.value,
+            "scheme": self.mechanism.scheme.value,
+            "signature_algorithm": b64(self.signature_algorithm),
+            "certificate": b64(self.certificate.public_bytes(_DER)),
+            "chain": [b64(c.public_bytes(_DER)) for c in self.chain],
+            "timestamp_url": self.timestamp_url,
+        }
+        atomic_write(self.state_path, json.dumps(state, indent=1).encode())
+
+    @classmethod
+    def load(cls, state_path: str | Path) -> PreparedPdf:
+        """Read a state file back, checking the prepared PDF is the one it describes."""
+        path = Path(state_path)
+        try:
+            data: dict[str, Any] = json.loads(path.read_bytes())
+            if data.get("format") != PREPARED_FORMAT:
+                raise ValueError(f"format {data.get('format')!r}")
+            prepared = path.parent / str(data["prepared_pdf"])
+            unb64 = _unb64
+            loaded = cls(
+                item_id=str(data["item_id"]),
+                label=str(data["label"]),
+                state_path=path,
+                prepared_path=prepared,
+                prepared_sha256=str(data["prepared_sha256"]),
+                output=Path(data["output"]),
+                document_digest=bytes.fromhex(data["document_digest"]),
+                reserved_region_start=int(data["reserved_region_start"]),
+                reserved_region_end=int(data["reserved_region_end"]),
+                signed_attributes=unb64(data["signed_attributes"]),
+                mechanism=SignatureMechanism(
+                    HashAlgorithm(data["hash"]),
+                    KeyKind(data["key"]),
+                    SignatureScheme(data["scheme"]),
+                ),
+                signature_algorithm=unb64(data["signature_algorithm"]),
+                certificate=x509.load_der_x509_certificate(unb64(data["certificate"])),
+                chain=tuple(x509.load_der_x509_certificate(unb64(c)) for c in data["chain"]),
+                timestamp_url=data.get("timestamp_url"),
+            )
+        except FileNotFoundError:
+            raise InputError(f"the prepared-PDF state {path} is missing") from None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise MalformedInputError(f"the prepared-PDF state {path} is damaged: {exc}") from exc
+        return loaded
+
+    def prepared_bytes(self) -> bytes:
+        """The prepared PDF, refused if it changed since it was prepared."""
+        try:
+            data = self.prepared_path.read_bytes()
+        except FileNotFoundError:
+            raise InputError(f"the prepared PDF {self.prepared_path} is missing") from None
+        if hashlib.sha256(data).hexdigest() != self.prepared_sha256:
+            raise MalformedInputError(
+                f"the prepared PDF {self.prepared_path} changed after it was prepared"
+            )
+        return data
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text, validate=True)
+
+
+def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(cert.public_bytes(_DER))
+
+
+def signature_algorithm(mechanism: SignatureMechanism) -> algos.SignedDigestAlgorithm:
+    """The CMS ``signatureAlgorithm`` for ``mechanism``."""
+    digest = mechanism.hash_algorithm
+    if mechanism.key_kind is KeyKind.ECDSA:
+        return algos.SignedDigestAlgorithm({"algorithm": f"{digest.value}_ecdsa"})
+    if mechanism.scheme is SignatureScheme.PSS:
+        return algos.SignedDigestAlgorithm(
+            {
+                "algorithm": "rsassa_pss",
+                "parameters": algos.RSASSAPSSParams(
+                    {
+                        "hash_algorithm": {"algorithm": digest.value},
+                        "mask_gen_algorithm": {
+                            "algorithm": "mgf1",
+                            "parameters": {"algorithm": digest.value},
+                        },
+                        "salt_length": digest.digest_size,
+                    }
+                ),
+            }
+        )
+    return algos.SignedDigestAlgorithm({"algorithm": f"{digest.value}_rsa"})
+
+
+def _max_signature_size(account: RemoteAccount) -> int:
+    size = (account.key_size + 7) // 8
+    if account.key_kind is KeyKind.RSA:
+        return size
+    return 2 * (size + 3) + 3  # DER SEQUENCE of two INTEGERs, each up to size + 1 bytes
+
+
+async def async_prepare_pdf(
+    source: bytes | Path,
+    account: RemoteAccount,
+    work_dir: Path,
+    *,
+    output: Path,
+    label: str,
+    item_id: str | None = None,
+    hash_algorithm: HashAlgorithm = HashAlgorithm.SHA256,
+    scheme: SignatureScheme = SignatureScheme.PKCS1V15,
+    field_name: str | None = None,
+    reason: str | None = None,
+    location: str | None = None,
+    timestamp_url: str | None = None,
+) -> PreparedPdf:
+    """Prepare ``source`` for ``account``'s signature and save the state in ``work_dir``."""
+    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    item_id = item_id or f"pdf-{secrets.token_hex(6)}"
+    mechanism = SignatureMechanism(
+        hash_algorithm,
+        account.key_kind,
+        scheme if account.key_kind is KeyKind.RSA else SignatureScheme.PKCS1V15,
+    )
+    sig_algorithm = signature_algorithm(mechanism)
+    signer = ExternalSigner(
+        signing_cert=_asn1(account.certificate),
+        cert_registry=SimpleCertificateStore.from_certs([_asn1(c) for c in account.chain]),  # type: ignore[no-untyped-call]
+        signature_value=_max_signature_size(account),
+        signature_mechanism=sig_algorithm,
+    )
+    meta = PdfSignatureMetadata(
+        field_name=field_name or f"Signature-{item_id}",
+        md_algorithm=hash_algorithm.value,
+        subfilter=SigSeedSubFilter.PADES,
+        reason=reason,
+        location=location,
+    )
+    timestamper = HTTPTimeStamper(timestamp_url) if timestamp_url else None
+    try:
+        writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+        pdf_signer = PdfSigner(meta, signer=signer, timestamper=timestamper)
+        prep_digest, _tbs, out = await pdf_signer.async_digest_doc_for_signing(writer)
+        signed_attrs = await signer.signed_attrs(
+            prep_digest.document_digest, hash_algorithm.value, use_pades=True
+        )
+    except (PdfError, ValueError) as exc:
+        raise InputError(f"cannot prepare {label} for signing: {exc}") from exc
+    prepared_bytes = out.getvalue() if isinstance(out, io.BytesIO) else out.read()
+    work_dir.mkdir(parents=True, exist_ok=True)
+    prepared_path = work_dir / f"{item_id}.prepared.pdf"
+    atomic_write(prepared_path, prepared_bytes)
+    prepared = PreparedPdf(
+        item_id=item_id,
+        label=label,
+        state_path=work_dir / f"{item_id}.prepared.json",
+        prepared_path=prepared_path,
+        prepared_sha256=hashlib.sha256(prepared_bytes).hexdigest(),
+        output=Path(output),
+        document_digest=prep_digest.document_digest,
+        reserved_region_start=prep_digest.reserved_region_start,
+        reserved_region_end=prep_digest.reserved_region_end,
+        signed_attributes=signed_attrs.dump(),
+        mechanism=mechanism,
+        signature_algorithm=sig_algorithm.dump(),
+        certificate=account.certificate,
+        chain=account.chain,
+        timestamp_url=timestamp_url,
+    )
+    prepared.save()
+    return prepared
+
+
+async def async_finish_pdf(prepared: PreparedPdf, signature: bytes) -> Path:
+    """Embed a verified ``signature`` (checked again here against the signed
+    attributes) and write the signed PDF atomically to ``prepared.output``."""
+    verify_signature(prepared.certificate, prepared.mechanism, prepared.digest, signature)
+    signer = ExternalSigner(
+        signing_cert=_asn1(prepared.certificate),
+        cert_registry=SimpleCertificateStore.from_certs([_asn1(c) for c in prepared.chain]),  # type: ignore[no-untyped-call]
+        signature_value=signature,
+        signature_mechanism=algos.SignedDigestAlgorithm.load(prepared.signature_algorithm),
+    )
+    timestamper = HTTPTimeStamper(prepared.timestamp_url) if prepared.timestamp_url else None
+    signed_attrs = cms.CMSAttributes.load(prepared.signed_attributes)
+    buffer = io.BytesIO(prepared.prepared_bytes())
+    try:
+        sig_cms = await signer.async_sign_prescribed_attributes(
+            prepared.mechanism.hash_algorithm.value, signed_attrs, timestamper=timestamper
+        )
+        await PdfTBSDocument.async_finish_signing(
+            buffer,
+            PreparedByteRangeDigest(
+                prepared.document_digest,
+                prepared.reserved_region_start,
+                prepared.reserved_region_end,
+            ),
+            sig_cms,
+        )
+    except PdfError as exc:
+        raise SigningError(f"cannot embed the signature in {prepared.label}: {exc}") from exc
+    atomic_write(prepared.output, buffer.getvalue())
+    return prepared.output
+
+
+async def async_finish_attachments(
+    record: TransactionRecord, store: TransactionStore | None = None
+) -> list[Path]:
+    """Finish every prepared PDF of a COMPLETED transaction and return the
+    outputs; with ``store``, the record then drops the finished attachments (so
+    resuming again does nothing) and says where the signed files are."""
+    if record.state is not TxState.COMPLETED:
+        raise RemoteSigningError(
+            f"transaction {record.tx_id} is {record.state.value}; nothing may be embedded"
+        )
+    outputs = []
+    for attachment in record.attachments:
+        if attachment.kind != PDF_ATTACHMENT:
+            continue
+        prepared = PreparedPdf.load(attachment.path)
+        if prepared.item_id != attachment.item_id or prepared.certificate != record.certificate:
+            raise RemoteSigningError(f"{attachment.path} does not belong to {record.tx_id}")
+        outputs.append(await async_finish_pdf(prepared, record.signature_for(attachment.item_id)))
+    for attachment in record.attachments:
+        if attachment.kind == PDF_ATTACHMENT:
+            _remove_prepared(Path(attachment.path))
+    if store is not None and outputs:
+        kept = tuple(a for a in record.attachments if a.kind != PDF_ATTACHMENT)
+        written = ", ".join(str(p) for p in outputs)
+        store.save(record.evolve(attachments=kept, message=f"signed PDF written: {written}"))
+    return outputs
+
+
+def finish_attachments(
+    record: TransactionRecord, store: TransactionStore | None = None
+) -> list[Path]:
+    """Synchronous :func:`async_finish_attachments`."""
+    return run_sync(async_finish_attachments(record, store))
+
+
+def discard_attachments(record: TransactionRecord, store: TransactionStore | None = None) -> None:
+    """Delete the prepared copies of a transaction that ended without signatures."""
+    for attachment in record.attachments:
+        if attachment.kind == PDF_ATTACHMENT:
+            _remove_prepared(Path(attachment.path))
+    if store is not None and record.attachments:
+        kept = tuple(a for a in record.attachments if a.kind != PDF_ATTACHMENT)
+        store.save(record.evolve(attachments=kept))
+
+
+def _remove_prepared(state_path: Path) -> None:
+    try:
+        prepared = PreparedPdf.load(state_path)
+    except (InputError, MalformedInputError):
+        state_path.unlink(missing_ok=True)
+        return
+    prepared.prepared_path.unlink(missing_ok=True)
+    state_path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # the folder goes once it is empty
+        state_path.parent.rmdir()
+
+
+@dataclass(frozen=True)
+class WaitingStatus:
+    """What a waiting indicator shows: the text on the phone, the provider's
+    transaction code (when there is one) and the time left."""
+
+    tx_id: str
+    state: TxState
+    display_text: str
+    documents: int
+    code: str | None
+    seconds_left: float
+    message: str
+
+
+Indicator = Callable[[WaitingStatus], None]
+
+
+async def async_sign_pdfs(
+    engine: RemoteSigningEngine,
+    user: str,
+    jobs: Sequence[PdfJob],
+    *,
+    display_text: str | None = None,
+    reason: str | None = None,
+    location: str | None = None,
+    timestamp_url: str | None = None,
+    scheme: SignatureScheme = SignatureScheme.PKCS1V15,
+    timeout: float | None = None,
+    indicator: Indicator | None = None,
+    otp_source: OtpSource | None = None,
+) -> TransactionRecord:
+    """Sign ``jobs`` with one confirmation on ``user``'s phone.
+
+    Writes each signed PDF to its output only when the transaction COMPLETED;
+    otherwise removes the prepared copies and returns the record (call
+    ``raise_for_state`` for an exception). Refuses, before preparing anything,
+    more documents than one approval may cover.
+    """
+    if not jobs:
+        raise InputError("no PDF to sign")
+    account = await engine.async_account(user)
+    limit = engine.max_batch(account)
+    if len(jobs) > limit:
+        raise InputError(
+            f"{len(jobs)} documents exceed the limit of {limit} per approval; split them "
+            "yourself (each part is another confirmation on the phone)"
+        )
+    tx_id = f"tx-{secrets.token_hex(12)}"
+    work_dir = engine.store.work_dir(tx_id)
+    prepared = []
+    for n, job in enumerate(jobs, 1):
+        prepared.append(
+            await async_prepare_pdf(
+                job.source,
+                account,
+                work_dir,
+                output=job.output,
+                label=job.label,
+                item_id=job.item_id or f"doc-{n}",
+                scheme=scheme,
+                reason=reason,
+                location=location,
+                timestamp_url=timestamp_url,
+            )
+        )
+    text = display_text or _display_text([p.label for p in prepared])
+
+    def show(record: TransactionRecord) -> None:
+        if indicator is not None:
+            indicator(waiting_status(record, engine.clock()))
+
+    stop = engine.watch(tx_id, show)
+    try:
+        record = await engine.async_sign(
+            user,
+            [p.item() for p in prepared],
+            display_text=text,
+            scheme=scheme,
+            timeout=timeout,
+            tx_id=tx_id,
+            attachments=[p.attachment() for p in prepared],
+            otp_source=otp_source,
+        )
+    finally:
+        stop()
+    if record.state is TxState.COMPLETED:
+        await async_finish_attachments(record, engine.store)
+    elif record.terminal:
+        discard_attachments(record, engine.store)
+    return engine.store.load(record.tx_id)
+
+
+def sign_pdfs(
+    engine: RemoteSigningEngine, user: str, jobs: Sequence[PdfJob], **options: Any
+) -> TransactionRecord:
+    """Synchronous :func:`async_sign_pdfs` (same keyword options)."""
+
+    async def run() -> TransactionRecord:
+        try:
+            return await async_sign_pdfs(engine, user, jobs, **options)
+        finally:
+            await engine.aclose()
+
+    return run_sync(run())
+
+
+def _display_text(labels: Sequence[str]) -> str:
+    if len(labels) == 1:
+        return f"Ký văn bản: {labels[0]}"
+    shown = ", ".join(labels[:3]) + (", …" if len(labels) > 3 else "")
+    return f"Ký {len(labels)} văn bản: {shown}"
+
+
+def waiting_status(record: TransactionRecord, now: datetime) -> WaitingStatus:
+    """What a waiting indicator shows for ``record`` at ``now``."""
+    return WaitingStatus(
+        tx_id=record.tx_id,
+        state=record.state,
+        display_text=record.display_text,
+        documents=len(record.items),
+        code=record.reference("tran_code"),
+        seconds_left=max((record.effective_deadline - now).total_seconds(), 0.0),
+        message=record.message,
+    )
