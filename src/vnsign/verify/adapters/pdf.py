@@ -19,7 +19,6 @@ from pyhanko.pdf_utils.crypt.standard import StandardSecurityHandler
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import (
-    DEFAULT_DIFF_POLICY,
     DiffResult,
     ModificationLevel,
     SuspiciousModification,
@@ -32,6 +31,7 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 import vnsign._pyhanko_speedups  # noqa: F401 - faster pyHanko, same answers
 from vnsign.errors import MalformedInputError
 from vnsign.verify.adapters.cms import read_signed_data, timestamp_facts
+from vnsign.verify.adapters.pdf_diff import VN_DIFF_POLICY, VnDiffResult
 from vnsign.verify.facts import (
     Appearance,
     Coverage,
@@ -123,14 +123,13 @@ def pdf_facts(data: bytes) -> DocumentFacts:
     crls, responses, dss_certs = _dss(reader, problems)
     embedded.sort(key=lambda s: s.signed_revision)
     total_revisions = reader.xrefs.total_revisions
-    certifying = _certification_permission(embedded)
     signatures = [
         _isolated(
             n,
             sig,
             reader,
             (crls, responses, dss_certs),
-            certifying,
+            _certification_permission(embedded[:n]),
             total_revisions,
             frozenset(str(s.field_name) for s in embedded[n:]),
         )
@@ -307,7 +306,8 @@ def _integrity(
     later_fields: frozenset[str],
 ) -> tuple[Coverage, tuple[Modification, ...], str]:
     try:
-        sig.compute_integrity_info(diff_policy=DEFAULT_DIFF_POLICY)  # type: ignore[no-untyped-call]
+        # vnsign's policy: pyHanko's rules plus the signing updates real tools make
+        sig.compute_integrity_info(diff_policy=VN_DIFF_POLICY)  # type: ignore[no-untyped-call]
     except SignatureValidationError as exc:
         return (
             Coverage.UNKNOWN,
@@ -353,6 +353,9 @@ def _integrity(
         ModificationKind.ANNOTATIONS: "annotations (comments) were added or changed",
         ModificationKind.OTHER: "the content was changed after signing",
     }[kind]
+    # what vnsign accepts beyond pyHanko's generic rules, and why (OBS-CERTIFY-THEN-SEAL...)
+    if isinstance(result, VnDiffResult) and result.accepted:
+        description += "; " + "; ".join(note.description for note in sorted(result.accepted))
     return coverage, (Modification(kind, description, permitted, revisions_after),), ""
 
 
@@ -366,11 +369,11 @@ def _locked_fields_changed(sig: EmbeddedPdfSignature, fields: list[str]) -> bool
     return lock is not None and any(lock.is_locked(name) for name in fields)
 
 
-def _certification_permission(embedded: list[EmbeddedPdfSignature]) -> MDPPerm | None:
-    for sig in embedded:
-        if sig.docmdp_level is not None:
-            return sig.docmdp_level
-    return None
+def _certification_permission(up_to: list[EmbeddedPdfSignature]) -> MDPPerm | None:
+    """The strictest DocMDP permission of a certification or lock in ``up_to``: each
+    governs the changes after its own signature, never those before it."""
+    levels = [sig.docmdp_level for sig in up_to if sig.docmdp_level is not None]
+    return min(levels, key=lambda level: level.value) if levels else None
 
 
 def _dss(
