@@ -16,8 +16,9 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from _pdfs import blank_pdf, sign, trust_of
 from vnsign.pki.status import Indication, SubIndication
 from vnsign.pki.timestamps import TimestampClient
-from vnsign.testing import Fault, TestPKI, TestServices, Variant
+from vnsign.testing import Fault, TestIdentity, TestPKI, TestServices, Variant
 from vnsign.verify import Report, RuleStatus, TimeSource, Verdict, Verifier
+from vnsign.verify.render import render_text
 
 
 @pytest.fixture
@@ -229,3 +230,54 @@ def test_detached_p7s_beside_its_file(vn_pki: TestPKI, tmp_path: Path) -> None:
     attachment.unlink()
     missing = verifier.verify(signature)
     assert missing.verdict is Verdict.ERROR and "not beside it" in missing.error.en  # type: ignore[union-attr]
+
+
+def _b_lt(data: bytes, pki: TestPKI, signer: TestIdentity, tmp_path: Path) -> bytes:
+    """``data`` signed by ``signer`` at PAdES-B-LT with vnsign's own PDF signer
+    (validation data in the DSS of the signature's own revision)."""
+    from vnsign.formats.pdf import INVISIBLE, PadesLevel, sign_pdf
+
+    source, target = tmp_path / "in.pdf", tmp_path / "out.pdf"
+    source.write_bytes(data)
+    sign_pdf(
+        source,
+        target,
+        signer.credential(),
+        level=PadesLevel.B_LT,
+        timestamp=pki.services.tsa_url,
+        trust_roots=pki.roots,
+        appearance=INVISIBLE,
+    )
+    return target.read_bytes()
+
+
+def test_b_lt_level_needs_the_signers_validation_data_in_the_document(
+    vn_pki: TestPKI, check: Callable[..., Report], tmp_path: Path
+) -> None:
+    stamper = TimestampClient(vn_pki.services.tsa_url).as_pyhanko()
+    first = sign(blank_pdf(), vn_pki.person, timestamper=stamper)  # public CA, B-T
+    both = _b_lt(first, vn_pki, vn_pki.gov_agency, tmp_path)  # Government CA, B-LT
+    report = check(both, offline=True)
+    # the DSS written with the second signature holds the Government CA's data only
+    assert [s.level for s in report.signatures] == ["PAdES-B-T", "PAdES-B-LT"]
+    assert rule(report, "ND23-VALID-CERT", 2) is RuleStatus.PASSED  # offline: embedded data
+
+
+def test_a_change_after_signing_is_said_on_the_signature_line(
+    vn_pki: TestPKI, check: Callable[..., Report]
+) -> None:
+    writer = IncrementalPdfFileWriter(io.BytesIO(sign(blank_pdf(), vn_pki.person)))
+    page = writer.root["/Pages"]["/Kids"][0].get_object()
+    cover = writer.add_object(generic.StreamObject(stream_data=b"1 1 1 rg 0 0 595 842 re f"))
+    page["/Contents"] = generic.ArrayObject([page.raw_get("/Contents"), cover])
+    writer.update_container(page)
+    out = io.BytesIO()
+    writer.write(out)
+    report = check(out.getvalue())
+    assert report.verdict is Verdict.INVALID
+    assert report.signatures[0].indication is Indication.TOTAL_PASSED  # the CMS itself holds
+    text = render_text(report, lang="en")
+    assert "Signature 1 (Signature1): invalid [TOTAL-PASSED; failed: TECH-MODIFIED]" in text
+    assert "Reference(" not in text and "xref" not in text  # pyHanko's words, translated
+    vi = render_text(report, lang="vi")
+    assert "không hợp lệ [TOTAL-PASSED; không đạt: TECH-MODIFIED]" in vi

@@ -171,7 +171,9 @@ def verify(
         else:
             if progress:
                 progress.clear()
-            out.write(render_text(report, lang=lang, style=_styler(out), verbose=verbose) + "\n")
+            out.write(
+                render_text(report, lang=lang, style=terminal_style(out), verbose=verbose) + "\n"
+            )
         if progress:
             progress.step()
     if progress:
@@ -308,7 +310,8 @@ class _Progress:
         self.stream.flush()
 
 
-def _styler(stream: TextIO) -> Any:
+def terminal_style(stream: TextIO) -> Any:
+    """A report style for ``stream``: colours on a terminal, plain text elsewhere."""
     colours = {"ok": "green", "bad": "red", "warn": "yellow", "dim": "bright_black", "title": None}
     if not stream.isatty():
         return lambda text, role: text

@@ -36,6 +36,8 @@ from vnsign.testing._keys import KeyType, SigningKey, take_key
 from vnsign.testing._subjects import Profile, subject_for
 
 if TYPE_CHECKING:
+    from vnsign.pki.credentials import KeyCredential
+    from vnsign.pki.trust import TrustStore
     from vnsign.testing._services import TestServices
 
 __all__ = [
@@ -134,6 +136,15 @@ class TestIdentity:
             encryption = serialization.BestAvailableEncryption(password)
         return pkcs12.serialize_key_and_certificates(
             self.label.encode(), self.private_key, self.certificate, list(self.chain), encryption
+        )
+
+    def credential(self, *, allow_unusable: bool = False) -> KeyCredential:
+        """A :class:`~vnsign.pki.credentials.KeyCredential` signing with this identity.
+        ``allow_unusable`` lets a defective variant (expired, wrong key usage) sign."""
+        from vnsign.pki.credentials import KeyCredential
+
+        return KeyCredential(
+            self.private_key, self.certificate, self.chain, allow_unusable=allow_unusable
         )
 
 
@@ -322,6 +333,18 @@ class TestPKI:
     def roots(self) -> tuple[x509.Certificate, x509.Certificate]:
         """The two trust anchors: the national root and the Government root."""
         return (self.national_root.certificate, self.gov_root.certificate)
+
+    def trust_store(self) -> TrustStore:
+        """A :class:`~vnsign.pki.trust.TrustStore` trusting this PKI's two roots (the
+        national root as public, the Government root as official duty) and nothing else."""
+        from vnsign.pki.identity import Regime
+        from vnsign.pki.trust import TrustStore
+
+        return (
+            TrustStore.builtin("none")
+            .with_anchors([self.national_root.certificate], regime=Regime.PUBLIC)
+            .with_anchors([self.gov_root.certificate], regime=Regime.OFFICIAL_DUTY)
+        )
 
     def issuer_for(self, profile: Profile) -> TestCA:
         """The CA that issues ``profile``: the Government CA or the public CA."""

@@ -220,7 +220,7 @@ class Verifier:
             signing_time_source=ctx.time_source,
             claimed_time=facts.claimed_time,
             timestamps=tuple(_timestamp_report(t) for t in ctx.timestamps),
-            level=facts.level,
+            level=_level_reached(facts.level, ctx.certificate),
             algorithm=facts.signature_algorithm or facts.digest_algorithm,
             rules=rules,
         )
@@ -294,6 +294,17 @@ def _facts(
     if kind is DocumentFormat.UNKNOWN:
         raise UnsupportedFormatError("not a PDF, XML or CMS document")
     raise UnsupportedFormatError(f"verifying {kind.value} documents is not available yet")
+
+
+def _level_reached(claimed: str, certificate: CertificateValidation | None) -> str:
+    """The adapter's level, unless it claims long-term validation data (B-LT, B-LTA)
+    that the document does not hold: as in EN 319 142-1 and DSS, that needs the
+    revocation data of every certificate of the path embedded, not fetched."""
+    if "-LT" not in claimed or certificate is None or not certificate.path:
+        return claimed
+    if all(fact.source.endswith("(embedded)") for fact in certificate.revocation):
+        return claimed
+    return claimed.split("-LT")[0] + "-T"
 
 
 def _signing_time(

@@ -39,6 +39,7 @@ _WORDS = {
     "level": ("Mức chữ ký", "Level"),
     "algorithm": ("Thuật toán", "Algorithm"),
     "checks": ("Kiểm tra", "Checks"),
+    "failed": ("không đạt", "failed"),
     "document": ("Kiểm tra tài liệu", "Document checks"),
     "none": ("không có", "none"),
     "attachment": ("Tệp đính kèm", "Attachment"),
@@ -143,6 +144,12 @@ def _signature(
     state = _INDICATION.get(sig.indication, ("?", "?"))[pick]
     sub = f" / {sig.sub_indication.value}" if sig.sub_indication else ""
     role = {"TOTAL-PASSED": "ok", "TOTAL-FAILED": "bad"}.get(sig.indication.value, "warn")
+    # A signature whose cryptography holds can still fail a fatal rule (a change after
+    # signing, a Decree 30 form): say so on its first line, not only in the checks.
+    failed = [r.rule_id for r in sig.rules if r.status is RuleStatus.FAILED and r.fatal]
+    if failed and sig.indication is not Indication.TOTAL_FAILED:
+        state, role = _INDICATION[Indication.TOTAL_FAILED][pick], "bad"
+        sub += f"; {word['failed']}: {', '.join(failed)}"
     lines = [
         style(f"{title} {sig.index} ({sig.name}): {state} [{sig.indication.value}{sub}]", role)
     ]

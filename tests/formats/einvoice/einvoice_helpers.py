@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from lxml import etree
 
+from vnsign.formats.einvoice.samples import SAMPLE_SELLER_MST, sample_invoice
 from vnsign.formats.xml.algorithms import C14nMethod
 from vnsign.formats.xml.canonical import canonicalize
 from vnsign.formats.xml.ids import IdIndex
@@ -17,36 +18,8 @@ from vnsign.formats.xml.namespaces import DS
 from vnsign.formats.xml.parsing import parse_xml
 from vnsign.formats.xml.references import digest_input, read_transforms
 
-SELLER_MST = "0123456789"
-
-
-def invoice_xml(
-    lines: int = 20, *, seller_mst: str = SELLER_MST, placeholders: bool = True
-) -> bytes:
-    """A VAT invoice (HDon) with ``lines`` goods lines, unsigned."""
-    items = "".join(
-        f"<HHDVu><TChat>1</TChat><STT>{n}</STT><MHHDVu>HH{n:03d}</MHHDVu>"
-        f"<THHDVu>Hàng hóa thử nghiệm số {n}</THHDVu><DVTinh>Cái</DVTinh>"
-        f"<SLuong>{n}</SLuong><DGia>150000</DGia><TLCKhau>0</TLCKhau><STCKhau>0</STCKhau>"
-        f"<ThTien>{n * 150000}</ThTien><TSuat>10%</TSuat></HHDVu>"
-        for n in range(1, lines + 1)
-    )
-    total = sum(n * 150000 for n in range(1, lines + 1))
-    dscks = "<DSCKS><NBan/><NMua><Signature/></NMua></DSCKS>" if placeholders else ""
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<HDon>
-  <DLHDon Id="DLHDon-C25TAA-123">
-    <TTChung><PBan>2.1.0</PBan><THDon>HÓA ĐƠN GIÁ TRỊ GIA TĂNG</THDon><KHMSHDon>1</KHMSHDon><KHHDon>C25TAA</KHHDon><SHDon>123</SHDon><NLap>2025-05-01</NLap><DVTTe>VND</DVTTe><TGia>1</TGia><HTTToan>TM/CK</HTTToan></TTChung>
-    <NDHDon>
-      <NBan><Ten>CÔNG TY CỔ PHẦN THỬ NGHIỆM VNSIGN</Ten><MST>{seller_mst}</MST><DChi>Quận Cầu Giấy, Hà Nội</DChi></NBan>
-      <NMua><Ten>Công ty TNHH Người Mua</Ten><MST>0312345678</MST><DChi>Quận 1, TP Hồ Chí Minh</DChi></NMua>
-      <DSHHDVu>{items}</DSHHDVu>
-      <TToan><TgTCThue>{total}</TgTCThue><TgTThue>{total // 10}</TgTThue><TgTTTBSo>{total + total // 10}</TgTTTBSo><TgTTTBChu>Theo số</TgTTTBChu></TToan>
-    </NDHDon>
-  </DLHDon>
-  {dscks}
-</HDon>
-""".encode()
+SELLER_MST = SAMPLE_SELLER_MST
+invoice_xml = sample_invoice
 
 
 def resign(

@@ -8,6 +8,7 @@ and whether the document's DocMDP/FieldMDP permissions allow it).
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import datetime
 from io import BytesIO
 
@@ -331,7 +332,7 @@ def _integrity(
             (
                 Modification(
                     ModificationKind.OTHER,
-                    str(result),
+                    _plain_suspicion(result),
                     permitted=False,
                     revisions_after=revisions_after,
                 ),
@@ -357,6 +358,19 @@ def _integrity(
     if isinstance(result, VnDiffResult) and result.accepted:
         description += "; " + "; ".join(note.description for note in sorted(result.accepted))
     return coverage, (Modification(kind, description, permitted, revisions_after),), ""
+
+
+def _plain_suspicion(result: SuspiciousModification) -> str:
+    """pyHanko's reason in words a reader of the report can follow: its first line,
+    object references as numbers, no cross-reference jargon."""
+    text = str(result).strip().splitlines()[0] if str(result).strip() else "unexplained change"
+    text = re.sub(r"Reference\(idnum=(\d+), generation=\d+\)", r"object \1", text)
+    text = re.sub(
+        r"There are unexplained xrefs in revision (\d+)",
+        r"revision \1 replaced or added objects for no permitted reason",
+        text,
+    )
+    return text.rstrip(".")
 
 
 def _permitted(kind: ModificationKind, certifying: MDPPerm | None) -> bool:
@@ -409,8 +423,9 @@ def _with_levels(
 ) -> list[SignatureFacts]:
     """PAdES baseline levels (ETSI EN 319 142-1): B-B a CAdES signature with the
     signing certificate attribute; B-T with a time stamp over it (its own, or a
-    later document time stamp); B-LT with validation data in a DSS added after
-    it; B-LTA with a document time stamp after that DSS."""
+    later document time stamp); B-LT with validation data in a DSS added
+    with or after it; B-LTA with a document time stamp after that DSS. The engine
+    checks that the DSS really holds the validation data (``_level_reached``)."""
     stamp_revisions = [
         sig.signed_revision
         for sig, facts in zip(embedded, signatures, strict=True)
@@ -432,7 +447,8 @@ def _with_levels(
             level = "PAdES-B-B"
             if stamped:
                 level = "PAdES-B-T"
-                if dss_revision is not None and dss_revision > sig.signed_revision:
+                # a DSS written with the signature (same revision) counts too
+                if dss_revision is not None and dss_revision >= sig.signed_revision:
                     level = "PAdES-B-LT"
                     if any(r > dss_revision for r in stamp_revisions):
                         level = "PAdES-B-LTA"
