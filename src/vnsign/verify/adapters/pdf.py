@@ -490,7 +490,10 @@ def _appearance(sig: EmbeddedPdfSignature, reader: PdfFileReader) -> Appearance 
         max(rect[0], rect[2]),
         max(rect[1], rect[3]),
     )
-    return Appearance(page=page_number, rect=box, page_size=size)
+    # imported here: pdfminer and Pillow load only for PDFs with a visible signature
+    from vnsign.verify.adapters.pdf_appearance import read_appearance
+
+    return read_appearance(widget, reader, page=page_number, rect=box, page_size=size)
 
 
 def _page_of(
