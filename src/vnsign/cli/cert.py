@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
+from vnsign.cli._evidence import VIETNAM, evidence_options, read_files
 from vnsign.errors import InputError
 from vnsign.pki.certificates import load_certificates
 from vnsign.pki.identity import CertificateInfo, Regime
@@ -16,21 +17,7 @@ from vnsign.pki.status import Indication
 from vnsign.pki.trust import TrustProfile, TrustStore
 from vnsign.pki.validation import CertificateValidation, CertificateValidator, Usage
 
-VIETNAM = timezone(timedelta(hours=7))
 EXIT_BY_INDICATION = {Indication.PASSED: 0, Indication.FAILED: 1, Indication.INDETERMINATE: 2}
-
-
-def parse_time(
-    ctx: click.Context | None, param: click.Parameter | None, value: str | None
-) -> datetime | None:
-    """ISO 8601; a time without offset is read as Vietnamese time (+07:00)."""
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"not an ISO 8601 time: {value!r}") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=VIETNAM)
 
 
 @click.group()
@@ -42,49 +29,11 @@ def cert() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.option(
-    "--at",
-    "at",
-    callback=parse_time,
-    help="Validation time, ISO 8601 (default: now; no offset means +07:00).",
-)
-@click.option("--offline", is_flag=True, help="Do not fetch CRLs or OCSP answers.")
-@click.option(
-    "--trust",
-    "trust_files",
-    multiple=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="Extra trust anchors (file or folder); repeatable.",
-)
-@click.option(
-    "--trust-regime",
-    type=click.Choice([r.value for r in Regime]),
-    default=Regime.UNKNOWN.value,
-    show_default=True,
-    help="Regime of the anchors given with --trust.",
-)
-@click.option("--no-default-trust", is_flag=True, help="Do not trust vnsign's bundled roots.")
-@click.option(
     "--legacy",
     is_flag=True,
     help="Also trust the SHA-1 legacy roots (documents before 2025-08-15).",
 )
-@click.option(
-    "--crl",
-    "crl_files",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A CRL file to use (offline evidence); repeatable.",
-)
-@click.option(
-    "--ocsp-response",
-    "ocsp_files",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A DER OCSP response to use; repeatable.",
-)
-@click.option(
-    "--timeout", type=float, default=5.0, show_default=True, help="Network timeout in seconds."
-)
+@evidence_options("Validation time, ISO 8601 (default: now; no offset means +07:00).")
 def inspect(
     file: Path,
     as_json: bool,
@@ -117,8 +66,8 @@ def inspect(
         trust,
         online=not offline,
         timeout=timeout,
-        crls=[p.read_bytes() for p in crl_files],
-        ocsp_responses=[p.read_bytes() for p in ocsp_files],
+        crls=read_files(crl_files),
+        ocsp_responses=read_files(ocsp_files),
     )
     usage = Usage.ANY if CertificateInfo.from_certificate(certificates[0]).is_ca else Usage.SIGNING
     result = validator.validate(

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
+from vnsign.cli._identity import describe
 from vnsign.errors import CredentialNotFoundError
-from vnsign.pki.identity import CertificateInfo, SubjectKind
 from vnsign.pki.pkcs11 import (
     MODULE_ENV,
     PinState,
@@ -19,15 +19,6 @@ from vnsign.pki.pkcs11 import (
     list_tokens,
     resolve_module_path,
 )
-
-_KIND = {
-    SubjectKind.PERSON: "person",
-    SubjectKind.ORGANIZATION: "organisation",
-    SubjectKind.GOVERNMENT_OFFICIAL: "government official",
-    SubjectKind.GOVERNMENT_AGENCY: "government agency",
-    SubjectKind.CERTIFICATION_AUTHORITY: "certification authority",
-    SubjectKind.UNKNOWN: "subject of unknown kind",
-}
 
 _PIN_STATE = {
     PinState.OK: "",
@@ -114,26 +105,13 @@ def _show_token(path: str, token: TokenInfo) -> None:
     for cert in sorted(certs, key=lambda c: c.identity.is_ca):
         label = f"'{cert.label}'" if cert.label else "(no label)"
         click.echo(f"    id {cert.id_hex or '-'}  {label}")
-        click.echo(f"      {_identity(cert.identity)}")
+        click.echo(f"      {describe(cert.identity)}")
         info = cert.identity
         click.echo(
             f"      issuer {info.issuer_common_name or info.issuer} · valid "
             f"{info.not_before:%Y-%m-%d} → {info.not_after:%Y-%m-%d} · "
             f"{info.key_algorithm} {info.key_size}"
         )
-
-
-def _identity(info: CertificateInfo) -> str:
-    what = _KIND[info.kind]
-    where = ", ".join(x for x in (info.title, *info.organizational_units, info.organization) if x)
-    if where and info.organization != info.common_name:
-        what += f" ({where})"
-    ids = [f"{i.scheme or 'UID'} {i.value}" for i in info.identifiers]
-    if info.email:
-        ids.append(info.email)
-    if ids:
-        what += " · " + " · ".join(ids)
-    return f"{info.display_name}: {what}"
 
 
 def _env_pin(variable: str | None) -> str:

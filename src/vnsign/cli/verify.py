@@ -22,7 +22,7 @@ from typing import Any, TextIO
 import click
 from cryptography.utils import CryptographyDeprecationWarning
 
-from vnsign.cli.cert import parse_time
+from vnsign.cli._evidence import evidence_options, read_files
 from vnsign.errors import VnsignError
 from vnsign.pki.identity import Regime
 from vnsign.pki.trust import TrustProfile, TrustStore
@@ -56,42 +56,7 @@ FOLDER_SUFFIXES = frozenset({".pdf", ".xml", ".edxml", ".p7s"})
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A TOML policy file (overrides --profile).",
 )
-@click.option(
-    "--trust",
-    "trust_files",
-    multiple=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="Extra trust anchors, a file or folder; repeatable.",
-)
-@click.option(
-    "--trust-regime",
-    type=click.Choice([r.value for r in Regime]),
-    default="unknown",
-    show_default=True,
-    help="Regime of the anchors given with --trust.",
-)
-@click.option("--no-default-trust", is_flag=True, help="Trust only the anchors given with --trust.")
-@click.option(
-    "--crl",
-    "crl_files",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A CRL to use as evidence; repeatable.",
-)
-@click.option(
-    "--ocsp-response",
-    "ocsp_files",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A DER OCSP response to use as evidence; repeatable.",
-)
-@click.option("--offline", is_flag=True, help="Fetch nothing; use embedded and supplied data only.")
-@click.option(
-    "--at",
-    "at",
-    callback=parse_time,
-    help="Verify as of this time (ISO 8601; no offset means +07:00).",
-)
+@evidence_options("Verify as of this time (ISO 8601; no offset means +07:00).")
 @click.option(
     "--lang",
     type=click.Choice(["vi", "en"]),
@@ -101,9 +66,6 @@ FOLDER_SUFFIXES = frozenset({".pdf", ".xml", ".edxml", ".p7s"})
 )
 @click.option(
     "--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes."
-)
-@click.option(
-    "--timeout", type=float, default=5.0, show_default=True, help="Network timeout in seconds."
 )
 @click.option("-v", "--verbose", is_flag=True, help="List passed checks and legal references too.")
 @click.pass_context
@@ -121,9 +83,9 @@ def verify(
     ocsp_files: tuple[Path, ...],
     offline: bool,
     at: datetime | None,
+    timeout: float,
     lang: str,
     jobs: int,
-    timeout: float,
     verbose: bool,
 ) -> None:
     """Verify signed documents: PDF, XML/XAdES, e-invoices, edXML, detached .p7s.
@@ -144,8 +106,8 @@ def verify(
         trust_files=trust_files,
         trust_regime=Regime(trust_regime),
         no_default_trust=no_default_trust,
-        crls=tuple(p.read_bytes() for p in crl_files),
-        ocsp_responses=tuple(p.read_bytes() for p in ocsp_files),
+        crls=read_files(crl_files),
+        ocsp_responses=read_files(ocsp_files),
         offline=offline,
         at=at,
         timeout=timeout,
