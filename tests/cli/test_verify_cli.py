@@ -139,3 +139,19 @@ def test_policy_can_ask_crls_only(
     bad = tmp_path / "bad.toml"
     bad.write_text('[revocation]\nmethods = ["ldap"]\n')
     assert main(["verify", str(folder / "good.pdf"), "--policy", str(bad)]) == EXIT_USAGE
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_time_limit_stops_a_file_with_an_error_report_and_goes_on(
+    folder: Path, capsys: pytest.CaptureFixture[str], jobs: str
+) -> None:
+    files = [str(folder / "good.pdf"), str(folder / "nested" / "good2.pdf")]
+    args = ["verify", *files, "--jsonl", "--jobs", jobs, "--offline", *trust(folder)]
+    assert main([*args, "--time-limit", "0.0001"]) == 3
+    reports = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["verdict"] for r in reports] == ["error", "error"]
+    assert all("--time-limit" in r["summary"]["en"] for r in reports)
+    # the verifier is rebuilt after a stop: a generous limit verifies normally
+    assert main([*args, "--time-limit", "60"]) != 3
+    reports = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert all(r["verdict"] != "error" for r in reports)

@@ -6,11 +6,14 @@ Exit code: 0 all valid, 1 any invalid, 2 any indeterminate (none invalid),
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import multiprocessing
 import os
+import signal
 import sys
+import threading
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -67,6 +70,13 @@ FOLDER_SUFFIXES = frozenset({".pdf", ".xml", ".edxml", ".p7s"})
 @click.option(
     "--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes."
 )
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0),
+    default=120.0,
+    show_default=True,
+    help="Stop verifying a file after this many seconds (an error report); 0: no limit.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="List passed checks and legal references too.")
 @click.pass_context
 def verify(
@@ -86,6 +96,7 @@ def verify(
     timeout: float,
     lang: str,
     jobs: int,
+    time_limit: float,
     verbose: bool,
 ) -> None:
     """Verify signed documents: PDF, XML/XAdES, e-invoices, edXML, detached .p7s.
@@ -111,6 +122,7 @@ def verify(
         offline=offline,
         at=at,
         timeout=timeout,
+        time_limit=time_limit,
         debug=debug,
     )
     setup.trust()  # a bad --trust is a usage problem, before any document is read
@@ -160,6 +172,7 @@ class _Setup:
     offline: bool
     at: datetime | None
     timeout: float
+    time_limit: float
     debug: bool
 
     def trust(self) -> TrustStore:
@@ -183,7 +196,7 @@ class _Setup:
         )
 
 
-_worker: tuple[Verifier, bool] | None = None
+_worker: tuple[_Setup, Verifier] | None = None
 
 
 def _quiet() -> None:
@@ -198,43 +211,83 @@ def _init_worker(setup: _Setup) -> None:
     global _worker
     if not setup.debug:
         _quiet()
-    _worker = (setup.verifier(), setup.debug)
+    _worker = (setup, setup.verifier())
 
 
 def _verify_one(path: Path) -> Report:
+    global _worker
     assert _worker is not None
-    verifier, debug = _worker
-    return _safely(verifier, path, debug)
+    setup, verifier = _worker
+    report, stopped = _safely(verifier, path, setup)
+    if stopped:  # its caches may be half-updated: start afresh
+        _worker = (setup, setup.verifier())
+    return report
 
 
-def _safely(verifier: Verifier, path: Path, debug: bool) -> Report:
+class _TimeLimitReached(BaseException):
+    """Raised by the alarm; a BaseException so that no library handler swallows it."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt the work after ``seconds`` (POSIX, main thread): one hostile file
+    must not stall a folder."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise _TimeLimitReached
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        return verifier.verify(path)
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _safely(verifier: Verifier, path: Path, setup: _Setup) -> tuple[Report, bool]:
+    """The report of ``path``, and whether the time limit stopped it."""
+    try:
+        with _time_limit(setup.time_limit):
+            return verifier.verify(path), False
+    except _TimeLimitReached:
+        message = f"verification stopped after {setup.time_limit:g} s (--time-limit)"
+        vi = f"đã dừng xác minh sau {setup.time_limit:g} giây (--time-limit)"
+        return _error(path, verifier, Text(vi, message)), True
     except VnsignError:
         raise
     except Exception as exc:
-        if debug:
+        if setup.debug:
             raise
         # A bug in vnsign or a library, not the user's fault: say so, keep going.
         message = f"internal error while verifying ({type(exc).__name__}: {exc}); run with --debug"
-        return Report(
-            file=str(path),
-            format="unknown",
-            verdict=Verdict.ERROR,
-            profile=verifier.policy.name,
-            verified_at=datetime.now().astimezone(),
-            summary=Text(
-                f"LỖI: lỗi nội bộ khi xác minh ({type(exc).__name__})", f"ERROR: {message}"
-            ),
-            error=Text(f"Lỗi nội bộ khi xác minh: {exc}", message),
-        )
+        vi = f"lỗi nội bộ khi xác minh ({type(exc).__name__}: {exc}); chạy lại với --debug"
+        return _error(path, verifier, Text(vi, message)), False
+
+
+def _error(path: Path, verifier: Verifier, why: Text) -> Report:
+    return Report(
+        file=str(path),
+        format="unknown",
+        verdict=Verdict.ERROR,
+        profile=verifier.policy.name,
+        verified_at=datetime.now().astimezone(),
+        summary=Text(f"LỖI: {why.vi}", f"ERROR: {why.en}"),
+        error=why,
+    )
 
 
 def _run(setup: _Setup, files: list[Path], jobs: int) -> Iterator[Report]:
     if jobs == 1 or len(files) == 1:
         verifier = setup.verifier()
         for path in files:
-            yield _safely(verifier, path, setup.debug)
+            report, stopped = _safely(verifier, path, setup)
+            if stopped:
+                verifier = setup.verifier()
+            yield report
         return
     context = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
     with context.Pool(jobs, initializer=_init_worker, initargs=(setup,)) as pool:
