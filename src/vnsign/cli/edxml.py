@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from pathlib import Path
 
 import click
 
-from vnsign.cli.sign_xml import credential_options, open_credential
+from vnsign.cli._credentials import CredentialChoice, credential_options, open_credential
 from vnsign.errors import InputError
 from vnsign.formats.edxml import Attachment, EdxmlReport, build_edxml, inspect_edxml
 from vnsign.formats.edxml.metadata import message_from_mapping
@@ -53,10 +54,7 @@ def build(
     attachments: tuple[Path, ...],
     out: Path,
     sign_envelope: bool,
-    p12: Path | None,
-    key: Path | None,
-    cert: Path | None,
-    password_env: str | None,
+    credentials: CredentialChoice,
 ) -> None:
     """Build an edXML package from --metadata and --attach files."""
     try:
@@ -74,8 +72,9 @@ def build(
         )
         for path in attachments
     ]
-    credential = open_credential(p12, key, cert, password_env) if sign_envelope else None
-    package = build_edxml(message, files, credential=credential)
+    key = open_credential(credentials, display_text=f"Ký gói {out.name}")
+    with key if sign_envelope else nullcontext() as credential:
+        package = build_edxml(message, files, credential=credential)
     write_atomic(out, package)
     state = "signed" if credential else "unsigned"
     click.echo(f"Wrote {out}: {len(files)} attachment(s), envelope {state}")

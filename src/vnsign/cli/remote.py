@@ -1,10 +1,13 @@
 """``vnsign remote``: look at and resume remote signing transactions.
 
-Also the pieces ``vnsign sign pdf --remote csc|csc-v2|mss|smartca`` uses:
-:func:`remote_options` (the options), :func:`remote_sign_pdfs` (deferred
-signing of one or many PDFs with one confirmation, resumable, with a waiting
-indicator showing what the phone displays) and :func:`open_remote_credential`
-(live mode: a credential for the ordinary PDF signer, one confirmation per PDF).
+Also the remote pieces of the ``vnsign sign`` commands: :func:`remote_options`
+(``--remote csc|csc-v2|mss|smartca`` and the rest, part of
+:func:`vnsign.cli._credentials.credential_options`), :func:`remote_sign_pdfs`
+(``vnsign sign pdf --remote``: deferred signing of one or many PDFs with one
+confirmation, resumable, with a waiting indicator showing what the phone
+displays) and :func:`open_remote_credential` (live mode, for ``vnsign sign
+xml|einvoice|cades --remote``: a credential whose every signature is one
+confirmation).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any, TypeVar
 
 import click
 
-from vnsign.errors import InputError
+from vnsign.errors import InputError, VnsignError
 from vnsign.pki.remote.adapters import (
     REMOTE_KINDS,
     provider_for_service,
@@ -36,7 +39,12 @@ from vnsign.pki.remote.deferred_pdf import (
 from vnsign.pki.remote.engine import RemoteSigningEngine
 from vnsign.pki.remote.model import TransactionRecord, WaitPolicy
 from vnsign.pki.remote.states import TxState
-from vnsign.pki.remote.store import JsonFileStore, default_store_dir, record_to_json
+from vnsign.pki.remote.store import (
+    JsonFileStore,
+    TransactionStore,
+    default_store_dir,
+    record_to_json,
+)
 
 __all__ = [
     "ConsoleIndicator",
@@ -114,6 +122,11 @@ class ConsoleIndicator:
         self._last: tuple[str, TxState] | None = None
         self._tty = (sys.stderr if err else sys.stdout).isatty()
 
+    @property
+    def tx_id(self) -> str | None:
+        """The transaction shown last (``None`` before the first report)."""
+        return self._last[0] if self._last else None
+
     def __call__(self, status: WaitingStatus) -> None:
         """Report ``status``."""
         key = (status.tx_id, status.state)
@@ -168,20 +181,33 @@ def remote_sign_pdfs(
         policy=policy,
     )
     jobs = [PdfJob(Path(s), Path(o), Path(s).name) for s, o in zip(sources, outputs, strict=True)]
-    record = sign_pdfs(
-        engine,
-        user,
-        jobs,
-        reason=reason,
-        location=location,
-        timestamp_url=timestamp_url,
-        display_text=display_text,
-        timeout=timeout,
-        indicator=ConsoleIndicator(),
-        otp_source=_otp,
-    )
+    indicator = ConsoleIndicator()
+    try:
+        record = sign_pdfs(
+            engine,
+            user,
+            jobs,
+            reason=reason,
+            location=location,
+            timestamp_url=timestamp_url,
+            display_text=display_text,
+            timeout=timeout,
+            indicator=indicator,
+            otp_source=_otp,
+        )
+    except (KeyboardInterrupt, VnsignError):
+        _how_to_resume(engine.store, indicator.tx_id, store)
+        raise
     record.raise_for_state()
     return record
+
+
+def _how_to_resume(tx_store: TransactionStore, tx_id: str | None, store: Path | None) -> None:
+    # The person may still confirm on the phone: say how to finish without signing again.
+    if tx_id is None or tx_store.load(tx_id).terminal:
+        return
+    where = f" --store {store}" if store else ""
+    click.echo(f"Finish it later with: vnsign remote resume {tx_id}{where}", err=True)
 
 
 _STORE = click.option(

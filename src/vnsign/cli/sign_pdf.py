@@ -7,9 +7,20 @@ import os
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 from cryptography import x509
 
-from vnsign.cli.sign_xml import credential_options, open_credential
+from vnsign.cli._credentials import (
+    CREDENTIAL_PARAMETERS,
+    HASH_OPTION,
+    CredentialChoice,
+    CredentialSource,
+    credential_options,
+    open_credential,
+    signer_of,
+)
+from vnsign.cli.remote import remote_sign_pdfs
+from vnsign.errors import InputError
 from vnsign.formats.pdf import (
     INVISIBLE,
     Appearance,
@@ -35,9 +46,9 @@ from vnsign.formats.pdf import (
     extend_pdf,
     sign_pdf,
 )
+from vnsign.formats.pdf.output import check_paths
 from vnsign.pki.certificates import load_certificates
 from vnsign.pki.credentials import HashAlgorithm
-from vnsign.pki.identity import CertificateInfo
 
 __all__ = ["extend", "pdf"]
 
@@ -53,10 +64,25 @@ _CERTIFY = {
     "fill-forms": DocMdpPermission.FILL_FORMS,
     "annotate": DocMdpPermission.ANNOTATE,
 }
+#: What ``--remote`` takes: its PDFs are prepared for deferred signing
+#: (:mod:`vnsign.pki.remote.deferred_pdf`) with an invisible signature, B-B or B-T.
+_REMOTE_PARAMETERS = CREDENTIAL_PARAMETERS | {"files", "out", "level", "tsa", "reason", "location"}
+
+_TSA = click.option("--tsa", metavar="URL", help="RFC 3161 time-stamping authority.")
+_TRUST_ROOTS = click.option(
+    "--trust-root",
+    "trust_roots",
+    multiple=True,
+    type=_EXISTING_FILE,
+    help="Trust anchor certificate file (PEM/DER); needed for B-LT and B-LTA. Repeatable.",
+)
+_PDF_PASSWORD = click.option(
+    "--pdf-password-env", metavar="VAR", help="Variable holding the PDF's password."
+)
 
 
 @click.command("pdf")
-@click.argument("file", type=_EXISTING_FILE)
+@click.argument("files", metavar="FILE...", nargs=-1, required=True, type=_EXISTING_FILE)
 @credential_options
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), help="Default: FILE.signed.pdf."
@@ -73,14 +99,8 @@ _CERTIFY = {
     type=click.Choice(_LEVELS, case_sensitive=False),
     help="PAdES level (default: B-T with --tsa, else B-B).",
 )
-@click.option("--tsa", metavar="URL", help="RFC 3161 time-stamping authority.")
-@click.option(
-    "--trust-root",
-    "trust_roots",
-    multiple=True,
-    type=_EXISTING_FILE,
-    help="Trust anchor certificate file (PEM/DER); needed for B-LT and B-LTA. Repeatable.",
-)
+@_TSA
+@_TRUST_ROOTS
 @click.option("--image", type=_EXISTING_FILE, help="PNG of the handwritten signature or seal.")
 @click.option("--image-width-mm", type=float, help="Printed width of --image.")
 @click.option("--image-height-mm", type=float, help="Printed height of --image.")
@@ -132,26 +152,16 @@ _CERTIFY = {
     help="Make a certification (DocMDP) signature allowing only this.",
 )
 @click.option("--lock-fields", is_flag=True, help="Lock all form fields once signed.")
-@click.option(
-    "--hash",
-    "hash_algorithm",
-    type=click.Choice([h.value for h in HashAlgorithm]),
-    default=HashAlgorithm.SHA256.value,
-    show_default=True,
-    help="Digest algorithm.",
-)
+@HASH_OPTION
 @click.option("--pkcs7", is_flag=True, help="adbe.pkcs7.detached instead of PAdES (B-B, B-T).")
-@click.option("--pdf-password-env", metavar="VAR", help="Variable holding the PDF's password.")
+@_PDF_PASSWORD
 @click.option("--force", is_flag=True, help="Seal a document no person has signed yet.")
 @click.option(
     "--no-check-images", is_flag=True, help="Accept images that are not blue/red transparent PNGs."
 )
 def pdf(
-    file: Path,
-    p12: Path | None,
-    key: Path | None,
-    cert: Path | None,
-    password_env: str | None,
+    files: tuple[Path, ...],
+    credentials: CredentialChoice,
     out: Path | None,
     role: str,
     level: str | None,
@@ -192,7 +202,23 @@ def pdf(
     option the signature goes where Decree 30 puts it: a person between the
     position line and the name, a seal over the left third of the person's
     signature, attachments and copies at the top right of page 1.
+
+    With --remote the person confirms on the phone once for every FILE given
+    (each signed into FILE.signed.pdf): an invisible signature at B-B, or B-T
+    with --tsa; vnsign extend raises it later. An interrupted run is finished
+    with vnsign remote resume TX_ID.
     """
+    if credentials.source() is CredentialSource.REMOTE:
+        _sign_remotely(files, credentials, out, level, tsa, reason, location)
+        return
+    if len(files) > 1:
+        raise click.UsageError(
+            "several FILEs go with --remote (one confirmation for all); with a key or a "
+            "token, sign one PDF per command (--out, placement and the role are per document)"
+        )
+    (file,) = files
+    target = out or _default_output(file)
+    check_paths(file, target)
     chosen_role = Role(role)
     picture = (
         SignatureImage.from_file(image, width_mm=image_width_mm, height_mm=image_height_mm)
@@ -214,7 +240,6 @@ def pdf(
             font=font,
         )
     placement = _placement(page, box, unit, anchor, anchor_side, signer_name, title, field, over)
-    credential = open_credential(p12, key, cert, password_env)
     chosen_level = PadesLevel.parse(level) if level else PadesLevel.B_T if tsa else PadesLevel.B_B
     options = SignOptions(
         reason=reason,
@@ -226,26 +251,104 @@ def pdf(
         force=force,
         check_images=not no_check_images,
     )
-    result = sign_pdf(
-        file,
-        out or file.with_name(file.stem + ".signed.pdf"),
-        credential,
-        role=chosen_role,
-        level=chosen_level,
-        appearance=appearance,
-        placement=placement,
-        timestamp=tsa,
-        trust_roots=_roots(trust_roots),
-        password=_env(pdf_password_env),
-        options=options,
-    )
-    signer = CertificateInfo.from_certificate(credential.certificate).display_name
+    with open_credential(credentials, display_text=f"Ký {file.name}") as credential:
+        result = sign_pdf(
+            file,
+            target,
+            credential,
+            role=chosen_role,
+            level=chosen_level,
+            appearance=appearance,
+            placement=placement,
+            timestamp=tsa,
+            trust_roots=_roots(trust_roots),
+            password=_env(pdf_password_env),
+            options=options,
+        )
     where = f"page {result.page}" if result.page else "invisible"
     click.echo(f"Signed {file} → {result.path}")
     click.echo(
-        f"  PAdES {result.level} · {result.role} · {where} · field {result.field_name} · {signer}"
+        f"  PAdES {result.level} · {result.role} · {where} · field {result.field_name}"
+        f" · {signer_of(credential.certificate)}"
     )
     click.echo(f"  signing time {result.signing_time.isoformat()}")
+
+
+def _sign_remotely(
+    files: tuple[Path, ...],
+    credentials: CredentialChoice,
+    out: Path | None,
+    level: str | None,
+    tsa: str | None,
+    reason: str | None,
+    location: str | None,
+) -> None:
+    """``vnsign sign pdf --remote``: deferred signing, one confirmation for all ``files``."""
+    _refuse_options_remote_signing_lacks()
+    chosen = PadesLevel.parse(level) if level else PadesLevel.B_T if tsa else PadesLevel.B_B
+    if chosen.needs_validation_data:
+        raise click.UsageError(
+            f"--remote signs at B-B, or B-T with --tsa; raise the signed PDFs to {chosen} "
+            "with vnsign extend"
+        )
+    if chosen.needs_timestamp and not tsa:
+        raise click.UsageError(f"PAdES {chosen} needs --tsa")
+    if out is not None and len(files) > 1:
+        raise click.UsageError("--out is for one FILE; several are signed into FILE.signed.pdf")
+    outputs = [out] if out is not None else [_default_output(f) for f in files]
+    _check_batch_paths(files, outputs)
+    assert credentials.remote and credentials.service and credentials.user  # source() did
+    record = remote_sign_pdfs(
+        files,
+        outputs,
+        remote=credentials.remote,
+        service=credentials.service,
+        user=credentials.user,
+        store=credentials.remote_store,
+        reason=reason,
+        location=location,
+        timestamp_url=tsa if chosen.needs_timestamp else None,
+        timeout=credentials.remote_timeout,
+    )
+    for source, output in zip(files, outputs, strict=True):
+        click.echo(f"Signed {source} → {output}")
+    click.echo(
+        f"  PAdES {chosen} · invisible · {credentials.remote} transaction {record.tx_id}"
+        f" · {signer_of(record.certificate)}"
+    )
+
+
+def _refuse_options_remote_signing_lacks() -> None:
+    # Every option not known to work remotely is refused rather than ignored.
+    ctx = click.get_current_context()
+    given = [
+        param.opts[0]
+        for param in ctx.command.params
+        if param.name not in _REMOTE_PARAMETERS
+        and ctx.get_parameter_source(param.name or "") is not ParameterSource.DEFAULT
+    ]
+    if given:
+        raise click.UsageError(
+            f"{', '.join(given)}: not available with --remote, which makes an invisible "
+            "signature (B-B, or B-T with --tsa)"
+        )
+
+
+def _check_batch_paths(files: tuple[Path, ...], outputs: list[Path]) -> None:
+    inputs = {f.resolve() for f in files}
+    written: set[Path] = set()
+    for source, output in zip(files, outputs, strict=True):
+        check_paths(source, output)
+        target = output.resolve()
+        if target in inputs or target in written:
+            raise InputError(
+                f"{output} is an input or another file's output; vnsign never changes an input file"
+            )
+        written.add(target)
+
+
+def _default_output(file: Path) -> Path:
+    return file.with_name(file.stem + ".signed.pdf")
 
 
 @click.command("extend")
@@ -260,15 +363,9 @@ def pdf(
     show_default=True,
     help="PAdES level to reach.",
 )
-@click.option("--tsa", metavar="URL", help="RFC 3161 time-stamping authority.")
-@click.option(
-    "--trust-root",
-    "trust_roots",
-    multiple=True,
-    type=_EXISTING_FILE,
-    help="Trust anchor certificate file (PEM/DER); needed for B-LT and B-LTA. Repeatable.",
-)
-@click.option("--pdf-password-env", metavar="VAR", help="Variable holding the PDF's password.")
+@_TSA
+@_TRUST_ROOTS
+@_PDF_PASSWORD
 def extend(
     file: Path,
     out: Path | None,

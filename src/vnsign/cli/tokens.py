@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import unicodedata
 from pathlib import Path
 
 import click
 
+from vnsign.cli._credentials import token_pin
 from vnsign.cli._identity import describe
 from vnsign.errors import CredentialNotFoundError
 from vnsign.pki.pkcs11 import (
@@ -77,11 +77,7 @@ def tokens(
         if not login_wanted:
             click.echo("  Private keys: log in to list them (--pin-env VAR or --ask-pin)")
             continue
-        pin = (
-            click.prompt(f"PIN of token '{token.label}'", hide_input=True, err=True)
-            if ask_pin
-            else _env_pin(pin_env)
-        )
+        pin = token_pin(None if ask_pin else pin_env, token.label)
         keys = list_keys(path, token_label=token.label, token_serial=token.serial, pin=pin)
         click.echo(f"  Private keys ({len(keys)}):")
         for key in keys:
@@ -112,12 +108,3 @@ def _show_token(path: str, token: TokenInfo) -> None:
             f"{info.not_before:%Y-%m-%d} → {info.not_after:%Y-%m-%d} · "
             f"{info.key_algorithm} {info.key_size}"
         )
-
-
-def _env_pin(variable: str | None) -> str:
-    value = os.environ.get(variable or "")
-    if value is None:
-        raise click.UsageError(
-            f"environment variable {variable} is not set (it should hold the PIN)"
-        )
-    return value
