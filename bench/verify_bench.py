@@ -1,8 +1,10 @@
 """`vnsign verify --jobs 2` on 1,000 one-page PAdES files from 20 signers, CRL checks
 against the live test services, against a loop of plain pyHanko
-`validate_pdf_signature` with the same trust (without and with revocation checking).
+`validate_pdf_signature` with the same trust (without and with revocation checking),
+and poppler's `pdfsig` (one process per file, as scripts call it; on --pdfsig-files
+of them, certificate checks off, since it cannot be pointed at the test roots).
 
-    .venv/bin/python bench/verify_bench.py [--files 1000]
+    .venv/bin/python bench/verify_bench.py [--files 1000] [--pdfsig-files 200]
 
 Every command runs in its own process; wall-clock times include starting Python.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -76,6 +79,7 @@ def timed(command: list[str]) -> tuple[float, str]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", type=int, default=1000)
+    parser.add_argument("--pdfsig-files", type=int, default=200)
     args = parser.parse_args()
     with TestPKI() as pki, tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "docs"
@@ -127,6 +131,18 @@ def main() -> None:
             )
             results[label] = (elapsed, None)
             results[label + ", loop only"] = (float(loop), None)
+        pdfsig = shutil.which("pdfsig")
+        if pdfsig and args.pdfsig_files:
+            sample = sorted(folder.iterdir())[: args.pdfsig_files]
+            started = time.perf_counter()
+            for path in sample:
+                _, out = timed([pdfsig, "-nocert", str(path)])
+                assert "Signature is Valid" in out, out
+            per_file = (time.perf_counter() - started) / len(sample)
+            results["poppler pdfsig -nocert, one process per file"] = (
+                per_file * args.files,
+                None,
+            )
 
     print(f"\n{'run':<62} {'total s':>8} {'ms/file':>8} {'files/s':>8}")
     for label, (elapsed, crls) in results.items():

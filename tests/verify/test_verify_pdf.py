@@ -5,10 +5,13 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -19,6 +22,8 @@ from vnsign.pki.timestamps import TimestampClient
 from vnsign.testing import Fault, TestIdentity, TestPKI, TestServices, Variant
 from vnsign.verify import Report, RuleStatus, TimeSource, Verdict, Verifier
 from vnsign.verify.render import render_text
+from vnsign.verify.rules import SIGNATURE_RULES
+from vnsign.verify.rules.base import Outcome
 
 
 @pytest.fixture
@@ -281,3 +286,45 @@ def test_a_change_after_signing_is_said_on_the_signature_line(
     assert "Reference(" not in text and "xref" not in text  # pyHanko's words, translated
     vi = render_text(report, lang="vi")
     assert "không hợp lệ [TOTAL-PASSED; không đạt: TECH-MODIFIED]" in vi
+
+
+def test_a_rule_that_breaks_fails_instead_of_losing_the_report(
+    vn_pki: TestPKI, check: Callable[..., Report]
+) -> None:
+    def broken(ctx: object) -> Outcome:
+        raise KeyError("bug")
+
+    index = next(n for n, r in enumerate(SIGNATURE_RULES) if r.rule_id == "TECH-KEY-USAGE")
+    original = SIGNATURE_RULES[index]
+    SIGNATURE_RULES[index] = replace(original, check=broken)
+    try:
+        report = check(sign(blank_pdf(), vn_pki.person))
+    finally:
+        SIGNATURE_RULES[index] = original
+    assert report.verdict is Verdict.INVALID  # never a false "valid"
+    assert rule(report, "TECH-KEY-USAGE") is RuleStatus.FAILED
+    result = next(r for r in report.signatures[0].rules if r.rule_id == "TECH-KEY-USAGE")
+    assert "could not be completed (internal error: KeyError" in result.message.en
+
+
+def test_an_unreadable_signer_certificate_is_a_format_failure(
+    vn_pki: TestPKI, check: Callable[..., Report]
+) -> None:
+    parsed = asn1_x509.Certificate.load(vn_pki.person.cert_der)
+    tbs = parsed["tbs_certificate"].copy()
+    extensions = list(tbs["extensions"])
+    tbs["extensions"] = [*extensions, extensions[0].copy()]  # RFC 5280: one of each
+    bad = asn1_x509.Certificate(
+        {
+            "tbs_certificate": tbs,
+            "signature_algorithm": parsed["signature_algorithm"],
+            "signature_value": parsed["signature_value"],
+        }
+    ).dump()
+    signer = replace(vn_pki.person, certificate=x509.load_der_x509_certificate(bad))
+    report = check(sign(blank_pdf(), signer))
+    assert report.verdict is Verdict.INVALID
+    sig = report.signatures[0]
+    assert sig.sub_indication is SubIndication.FORMAT_FAILURE
+    assert sig.signer is None
+    assert "signer's certificate" in render_text(report, lang="en")

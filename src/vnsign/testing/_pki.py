@@ -336,7 +336,10 @@ class TestPKI:
 
     def trust_store(self) -> TrustStore:
         """A :class:`~vnsign.pki.trust.TrustStore` trusting this PKI's two roots (the
-        national root as public, the Government root as official duty) and nothing else."""
+        national root as public, the Government root as official duty) and nothing else,
+        with the issuing CAs in its chain-building pool (as the real Vietnamese ones are
+        in :meth:`TrustStore.builtin`), for documents that carry only the signer's
+        certificate."""
         from vnsign.pki.identity import Regime
         from vnsign.pki.trust import TrustStore
 
@@ -344,6 +347,7 @@ class TestPKI:
             TrustStore.builtin("none")
             .with_anchors([self.national_root.certificate], regime=Regime.PUBLIC)
             .with_anchors([self.gov_root.certificate], regime=Regime.OFFICIAL_DUTY)
+            .with_intermediates([self.public_ca.certificate, self.gov_ca.certificate])
         )
 
     def issuer_for(self, profile: Profile) -> TestCA:

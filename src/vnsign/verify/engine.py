@@ -8,7 +8,9 @@ CRLs and OCSP answers for every document it sees.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -64,6 +66,10 @@ from vnsign.verify.rules.base import (
 __all__ = ["Verifier", "verify"]
 
 MAX_DOCUMENT = 512 << 20  # larger inputs are refused rather than read into memory
+#: Containers inside containers verified below a document (edXML in edXML, OBS-EDXML-NESTING).
+MAX_ATTACHMENT_DEPTH = 3
+#: Files verified inside one document, all levels together (with MAX_DOCUMENT bytes).
+MAX_ATTACHMENTS = 200
 
 
 class Verifier:
@@ -130,34 +136,83 @@ class Verifier:
         return self.judge(facts, label, now)
 
     def judge(self, document: DocumentFacts, label: str, now: datetime | None = None) -> Report:
-        """Judge facts an adapter already read (for containers that carry documents)."""
+        """Judge facts an adapter already read (for containers that carry documents).
+
+        The files the document carries (``document.attachments``, e.g. the PDFs of
+        an edXML package) are verified in turn, within :data:`MAX_ATTACHMENT_DEPTH`
+        and :data:`MAX_ATTACHMENTS`; the document is no better than the worst of them.
+        """
         now = now or (self.at or datetime.now(UTC)).astimezone(UTC)
+        return self._judge(document, label, now, _AttachmentBudget(), 0)
+
+    def _judge(
+        self,
+        document: DocumentFacts,
+        label: str,
+        now: datetime,
+        budget: _AttachmentBudget,
+        depth: int,
+    ) -> Report:
+        attachments = tuple(
+            self._attachment(name, data, label, now, budget, depth)
+            for name, data in document.attachments
+        )
         contexts = tuple(self._context(sig, document, now) for sig in document.signatures)
         signature_reports = tuple(self._signature_report(ctx) for ctx in contexts)
         document_rules = tuple(
             _result(
-                rule, rule.check(DocumentContext(document, contexts, self.policy, now)), self.policy
+                rule,
+                _checked(rule, DocumentContext(document, contexts, self.policy, now, attachments)),
+                self.policy,
             )
             for rule in DOCUMENT_RULES
             if self.policy.enabled(rule.rule_id)
         )
-        verdict = _verdict(signature_reports, document_rules)
+        own = _verdict(signature_reports, document_rules)
+        verdict = _with_attachments(own, attachments)
+        summary = _summary(verdict, signature_reports, document_rules)
+        if verdict is not own:
+            summary = _attachment_summary(summary, attachments)
         return Report(
             file=label,
             format=document.format.value,
             verdict=verdict,
             profile=self.policy.name,
             verified_at=now,
-            summary=_summary(verdict, signature_reports, document_rules),
+            summary=summary,
             signatures=signature_reports,
             rules=document_rules,
+            attachments=attachments,
         )
+
+    def _attachment(
+        self,
+        name: str,
+        data: bytes,
+        parent: str,
+        now: datetime,
+        budget: _AttachmentBudget,
+        depth: int,
+    ) -> Report:
+        """The report of one carried file: verified like any document, by this verifier."""
+        label = f"{parent}/{_printable(name)}"
+        try:
+            if depth >= MAX_ATTACHMENT_DEPTH:
+                raise HostileInputError(
+                    f"nested more than {MAX_ATTACHMENT_DEPTH} containers deep; not verified"
+                )
+            budget.take(len(data))
+            facts = _attachment_facts(data, budget)
+        except VnsignError as exc:
+            return _error_report(label, self.policy.name, now, exc)
+        return self._judge(facts, label, now, budget, depth + 1)
 
     # -- one signature -------------------------------------------------------------------
 
     def _context(
         self, facts: SignatureFacts, document: DocumentFacts, now: datetime
     ) -> SignatureContext:
+        facts = _readable_certificates(facts)
         stamps = tuple(self._timestamp(stamp, facts) for stamp in facts.timestamps)
         time, source = _signing_time(facts, stamps)
         certificate = None
@@ -205,7 +260,7 @@ class Verifier:
     def _signature_report(self, ctx: SignatureContext) -> SignatureReport:
         facts = ctx.facts
         rules = tuple(
-            _result(rule, rule.check(ctx), self.policy)
+            _result(rule, _checked(rule, ctx), self.policy)
             for rule in SIGNATURE_RULES
             if self.policy.enabled(rule.rule_id)
         )
@@ -291,9 +346,79 @@ def _facts(
                 raise InputError("a detached signature needs the signed file: pass content=")
             content = content_beside(Path(source))
         return detached_facts(data, content if isinstance(content, bytes) else Path(content))
-    if kind is DocumentFormat.UNKNOWN:
-        raise UnsupportedFormatError("not a PDF, XML or CMS document")
-    raise UnsupportedFormatError(f"verifying {kind.value} documents is not available yet")
+    if kind is DocumentFormat.XML:
+        from vnsign.verify.adapters.xml import xml_facts
+
+        return xml_facts(data)
+    if kind is DocumentFormat.EINVOICE:
+        from vnsign.verify.adapters.einvoice import einvoice_facts
+
+        return einvoice_facts(data)
+    if kind is DocumentFormat.EDXML:
+        from vnsign.verify.adapters.edxml import edxml_facts
+
+        return edxml_facts(data)
+    raise UnsupportedFormatError("not a PDF, XML or CMS document")
+
+
+# -- files carried inside a document (edXML attachments) ----------------------------------
+
+
+class _AttachmentBudget:
+    """What may still be verified inside one document, all levels together: nested
+    packages must not multiply the work (every level decodes its own attachments)."""
+
+    def __init__(self) -> None:
+        self.files = MAX_ATTACHMENTS
+        self.bytes = MAX_DOCUMENT
+
+    def take(self, size: int) -> None:
+        """Spend one file of ``size`` bytes, or refuse it."""
+        if self.files <= 0 or size > self.bytes:
+            raise HostileInputError(
+                f"the document carries more than {MAX_ATTACHMENTS} files or "
+                f"{MAX_DOCUMENT >> 20} MiB; the rest is not verified"
+            )
+        self.files -= 1
+        self.bytes -= size
+
+
+def _attachment_facts(data: bytes, budget: _AttachmentBudget) -> DocumentFacts:
+    if not data:
+        raise MalformedInputError("the file is empty")
+    if detect_format(data) is DocumentFormat.EDXML:
+        from vnsign.formats.edxml import NestingLimits
+        from vnsign.verify.adapters.edxml import edxml_facts
+
+        # a nested package decodes its attachments within what is left of the budget
+        return edxml_facts(data, limits=NestingLimits(max_total_bytes=max(budget.bytes, 1)))
+    return _facts(data, data, None)
+
+
+def _printable(name: str) -> str:
+    """A file name from inside a document, safe to print (no control characters)."""
+    return "".join("?" if unicodedata.category(c) == "Cc" else c for c in name) or "?"
+
+
+# A file nothing could be verified in leaves its container unproven: not valid.
+_RANK = {Verdict.VALID: 0, Verdict.INDETERMINATE: 1, Verdict.INVALID: 2, Verdict.ERROR: 2}
+
+
+def _with_attachments(verdict: Verdict, attachments: tuple[Report, ...]) -> Verdict:
+    """The container's verdict: no better than the worst file it carries."""
+    for attachment in attachments:
+        carried = Verdict.INVALID if attachment.verdict is Verdict.ERROR else attachment.verdict
+        if _RANK[carried] > _RANK[verdict]:
+            verdict = carried
+    return verdict
+
+
+def _attachment_summary(summary: Text, attachments: tuple[Report, ...]) -> Text:
+    """``summary`` with the carried files that made the verdict worse."""
+    bad = [a for a in attachments if a.verdict is not Verdict.VALID]
+    vi = " ".join(f"Tệp đính kèm {a.file}: {_VERDICT_WORDS[a.verdict][0].lower()}." for a in bad)
+    en = " ".join(f"Attachment {a.file}: {_VERDICT_WORDS[a.verdict][1].lower()}." for a in bad)
+    return Text(f"{summary.vi} {vi}", f"{summary.en} {en}")
 
 
 def _level_reached(claimed: str, certificate: CertificateValidation | None) -> str:
@@ -374,6 +499,52 @@ def _indication(
         if any(cert.not_valid_after_utc < now for cert in certificate.path):
             return Indication.INDETERMINATE, SubIndication.OUT_OF_BOUNDS_NO_POE
     return Indication.TOTAL_PASSED, None
+
+
+def _readable_certificates(facts: SignatureFacts) -> SignatureFacts:
+    """``facts`` without certificates whose identity cannot be read: a signer
+    certificate that cannot be read makes the signature a FORMAT_FAILURE, a time
+    stamp's an unproven time, rather than an error further on."""
+    cert = facts.signer_certificate
+    if cert is not None:
+        try:
+            CertificateInfo.from_certificate(cert)
+        except VnsignError as exc:
+            facts = replace(
+                facts,
+                signer_certificate=None,
+                format_problem=facts.format_problem or f"the signer's certificate: {exc}",
+            )
+    stamps = []
+    for stamp in facts.timestamps:
+        if stamp.tsa_certificate is not None:
+            try:
+                CertificateInfo.from_certificate(stamp.tsa_certificate)
+            except VnsignError as exc:
+                stamp = replace(
+                    stamp,
+                    tsa_certificate=None,
+                    problem=stamp.problem or f"the time-stamping authority's certificate: {exc}",
+                )
+        stamps.append(stamp)
+    return replace(facts, timestamps=tuple(stamps))
+
+
+def _checked(rule: Rule[Any], ctx: Any) -> Outcome:
+    """``rule.check(ctx)``; a rule that breaks fails (never a false "valid") and the
+    report says it could not be completed, instead of the report being lost."""
+    try:
+        outcome: Outcome = rule.check(ctx)
+    except Exception as exc:  # noqa: BLE001 - any bug in one rule must not lose the report
+        reason = f"{type(exc).__name__}: {exc}"
+        return Outcome(
+            RuleStatus.FAILED,
+            Text(
+                f"Không thể hoàn tất kiểm tra (lỗi nội bộ: {reason}).",
+                f"The check could not be completed (internal error: {reason}).",
+            ),
+        )
+    return outcome
 
 
 def _result(rule: Rule[Any], outcome: Outcome, policy: Policy) -> RuleResult:

@@ -16,7 +16,7 @@ from vnsign.pki.status import Indication, SubIndication
 from vnsign.pki.validation import CertificateValidation
 from vnsign.verify.facts import DocumentFacts, SignatureFacts, TimestampFacts
 from vnsign.verify.policy import Policy
-from vnsign.verify.report import RuleStatus, Text, TimeSource
+from vnsign.verify.report import Report, RuleStatus, Text, TimeSource
 
 __all__ = [
     "DOCUMENT_RULES",
@@ -94,6 +94,8 @@ class DocumentContext:
     signatures: tuple[SignatureContext, ...]
     policy: Policy
     now: datetime
+    #: Reports of the files the document carries (``DocumentFacts.attachments``).
+    attachments: tuple[Report, ...] = ()
 
 
 ContextT = TypeVar("ContextT", SignatureContext, DocumentContext)
