@@ -75,6 +75,8 @@ EXPECTED = {
     ),
     "pyhanko-pdf/form-update-override-appearance-stream-sneaky.pdf": (Verdict.INVALID, None),
     "pyhanko-pdf/minimal-aes256.pdf": (Verdict.ERROR, None),
+    # truncated inside the signed bytes: unreadable, but the byte range proves the change
+    "dss-pades/pdf-signed-corrupted.pdf": (Verdict.INVALID, SubIndication.HASH_FAILURE),
 }
 # Content changed, hidden or spoofed after signing: whatever the reader manages, never "valid".
 NEVER_VALID = [

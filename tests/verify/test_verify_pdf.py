@@ -328,3 +328,28 @@ def test_an_unreadable_signer_certificate_is_a_format_failure(
     assert sig.sub_indication is SubIndication.FORMAT_FAILURE
     assert sig.signer is None
     assert "signer's certificate" in render_text(report, lang="en")
+
+
+def test_unreadable_pdf_with_missing_signed_bytes_is_a_hash_failure(
+    vn_pki: TestPKI, check: Callable[..., Report]
+) -> None:
+    signed = sign(blank_pdf(), vn_pki.person)
+    report = check(signed[:-10])  # the trailer is cut: pyHanko cannot read the file
+    assert report.verdict is Verdict.INVALID
+    sig = report.signatures[0]
+    assert (sig.indication, sig.sub_indication) == (
+        Indication.TOTAL_FAILED,
+        SubIndication.HASH_FAILURE,
+    )
+    assert sig.signer is not None and sig.signer.name == "Nguyễn Văn An"
+    assert "10 bytes before the end of the signed byte range" in render_text(report, lang="en")
+
+
+def test_unreadable_pdf_whose_signed_bytes_are_intact_stays_an_error(
+    vn_pki: TestPKI, check: Callable[..., Report]
+) -> None:
+    signed = sign(blank_pdf(), vn_pki.person)
+    broken = signed + b"\nxref\nnot a table\ntrailer\n<< >>\nstartxref\n999999999\n%%EOF\n"
+    report = check(broken)
+    assert report.verdict is Verdict.ERROR
+    assert "1 signature(s) are intact over their byte ranges" in report.summary.en

@@ -117,9 +117,9 @@ def pdf_facts(data: bytes) -> DocumentFacts:
         AttributeError,
         RecursionError,
     ) as exc:
-        raise MalformedInputError(f"not a readable PDF: {exc}") from exc
-    except Exception as exc:
-        raise MalformedInputError(f"not a readable PDF ({type(exc).__name__}: {exc})") from exc
+        return _unreadable(data, str(exc))
+    except Exception as exc:  # noqa: BLE001 - hostile files make pyHanko raise anything
+        return _unreadable(data, f"{type(exc).__name__}: {exc}")
 
     crls, responses, dss_certs = _dss(reader, problems)
     embedded.sort(key=lambda s: s.signed_revision)
@@ -149,6 +149,30 @@ def pdf_facts(data: bytes) -> DocumentFacts:
             "dss_ocsp": len(responses),
             "dss_certificates": len(dss_certs),
         },
+    )
+
+
+def _unreadable(data: bytes, why: str) -> DocumentFacts:
+    """A PDF pyHanko cannot read: an error, unless a signature found by its byte
+    range (:mod:`~vnsign.verify.adapters.pdf_raw`) proves that signed bytes were
+    changed: that is a definite HASH_FAILURE, whatever else cannot be read."""
+    from vnsign.verify.adapters.pdf_raw import byte_range_signatures
+
+    signatures = byte_range_signatures(data, why)
+    if not any(s.intact is False for s in signatures):
+        intact = sum(1 for s in signatures if s.intact)
+        note = (
+            f"; {intact} signature(s) are intact over their byte ranges, but what they "
+            "cover cannot be checked"
+            if intact
+            else ""
+        )
+        raise MalformedInputError(f"not a readable PDF: {why}{note}")
+    return DocumentFacts(
+        format=DocumentFormat.PDF,
+        signatures=signatures,
+        size=len(data),
+        problems=(f"the PDF structure cannot be read: {why}",),
     )
 
 

@@ -189,6 +189,12 @@ def coverage(ctx: SignatureContext) -> Outcome:
 )
 def modifications(ctx: SignatureContext) -> Outcome:
     changes = ctx.facts.modifications
+    if not changes and ctx.facts.coverage is Coverage.UNKNOWN and ctx.facts.integrity_problem:
+        return warning(
+            "Không xác định được các thay đổi sau khi ký: cấu trúc tệp không đọc được.",
+            "Changes after signing cannot be established: the file's structure cannot be "
+            f"read ({ctx.facts.integrity_problem}).",
+        )
     if not changes:
         return passed("Không có thay đổi nào sau khi ký.", "Nothing was changed after signing.")
     vi = "; ".join(_MODIFICATION_VI[m.kind] for m in changes)
