@@ -278,13 +278,15 @@ def resume(tx_id: str, store: Path | None, poll_interval: float) -> None:
     engine.on_progress = lambda r: indicator(waiting_status(r, engine.clock()))
     if not record.terminal:
         record = engine.resume(tx_id, otp_source=_otp)
+    from vnsign.formats.deferred import HANDLERS  # prepared PDFs and XML documents alike
+
     if record.state is TxState.COMPLETED:
-        outputs = finish_attachments(record, tx_store)
+        outputs = finish_attachments(record, tx_store, HANDLERS)
         for path in outputs:
             click.echo(f"Signed: {path}")
         if not outputs:
             click.echo(f"{tx_id} is completed; nothing left to embed.")
         return
     if record.terminal:
-        discard_attachments(record, tx_store)
+        discard_attachments(record, tx_store, HANDLERS)
     record.raise_for_state()

@@ -11,7 +11,7 @@ buyer, other signer or tax authority, and verification against the ``EINV-*`` ru
 """
 
 from vnsign.formats.einvoice.results import InvoiceInfo, InvoiceSignature, InvoiceVerification
-from vnsign.formats.einvoice.signing import InvoiceSignOptions, sign_invoice
+from vnsign.formats.einvoice.signing import InvoiceSignOptions, prepare_invoice, sign_invoice
 from vnsign.formats.einvoice.structure import InvoiceRole, find_invoice
 from vnsign.formats.einvoice.verification import verify_invoice
 
@@ -22,6 +22,7 @@ __all__ = [
     "InvoiceSignature",
     "InvoiceVerification",
     "find_invoice",
+    "prepare_invoice",
     "sign_invoice",
     "verify_invoice",
 ]

@@ -11,6 +11,11 @@ into ``HDon/DSCKS/<role>`` and has exactly two references (EINV-REFS):
 Canonicalization is inclusive C14N 1.0 (EINV-C14N); KeyInfo carries
 ``X509SubjectName`` and the signer certificate (EINV-KEYINFO); the signing time
 is ``yyyy-MM-ddTHH:mm:ss`` Vietnam time (EINV-SIGNINGTIME).
+
+:func:`prepare_invoice` builds that Signature for a certificate without a key
+(a remote signer's) and returns the digest to sign; ``SigningTime`` sits in a
+signed Object, so it is the time of preparation, as in PAdES, even when the
+person approves minutes later. :func:`sign_invoice` prepares and finishes at once.
 """
 
 from __future__ import annotations
@@ -23,15 +28,23 @@ from lxml import etree
 from vnsign.errors import SigningError
 from vnsign.formats.einvoice.structure import ROLE_ORDER, InvoiceRole, find_invoice
 from vnsign.formats.xml.algorithms import C14nMethod, TransformMethod
+from vnsign.formats.xml.finishing import PreparedTree
 from vnsign.formats.xml.ids import IdIndex
 from vnsign.formats.xml.namespaces import DS
-from vnsign.formats.xml.parsing import DEFAULT_LIMITS, ParseLimits, parse_xml, serialize
-from vnsign.formats.xml.signing import ReferenceSpec, XmlSignOptions, new_id, sign_in_tree
+from vnsign.formats.xml.parsing import DEFAULT_LIMITS, ParseLimits, parse_xml
+from vnsign.formats.xml.pending import PreparedXml
+from vnsign.formats.xml.signing import (
+    ReferenceSpec,
+    SignerCertificate,
+    XmlSignOptions,
+    new_id,
+    prepare_in_tree,
+)
 from vnsign.formats.xml.times import format_local
 from vnsign.pki.credentials import Credential, HashAlgorithm, SignatureScheme
 from vnsign.pki.identity import CertificateInfo
 
-__all__ = ["InvoiceSignOptions", "sign_invoice"]
+__all__ = ["InvoiceSignOptions", "prepare_invoice", "sign_invoice"]
 
 # Children of HDon that come before DSCKS.
 _BEFORE_DSCKS = ("DLHDon", "MCCQT", "DLQRCode")
@@ -60,6 +73,27 @@ def sign_invoice(
     options: InvoiceSignOptions | None = None,
 ) -> bytes:
     """The invoice with a ``role`` signature added (the input is not modified)."""
+    return _prepare(xml, credential, role, options).sign(credential)
+
+
+def prepare_invoice(
+    xml: bytes,
+    signer: SignerCertificate,
+    role: InvoiceRole | str = InvoiceRole.SELLER,
+    options: InvoiceSignOptions | None = None,
+) -> PreparedXml:
+    """Prepare a ``role`` signature for ``signer`` (see :func:`sign_invoice`);
+    finish it with :func:`~vnsign.formats.xml.finishing.finish_xml`. The claimed
+    ``SigningTime`` is fixed now (or ``options.signing_time``)."""
+    return _prepare(xml, signer, role, options).prepared()
+
+
+def _prepare(
+    xml: bytes,
+    signer: SignerCertificate,
+    role: InvoiceRole | str,
+    options: InvoiceSignOptions | None,
+) -> PreparedTree:
     role = InvoiceRole(role)
     options = options or InvoiceSignOptions()
     tree = parse_xml(xml, limits=options.limits, what="e-invoice")
@@ -68,7 +102,7 @@ def sign_invoice(
     if data is None:
         raise SigningError("the invoice has no HDon/DLHDon (invoice data) to sign")
     if role is InvoiceRole.SELLER and options.check_seller_mst:
-        _check_seller(data, credential)
+        _check_seller(data, signer)
     created = role is InvoiceRole.TAX_AUTHORITY and invoice.find("MCCQT") is None
     target = data if role is not InvoiceRole.TAX_AUTHORITY else _tax_code(invoice, options)
     ids = IdIndex(tree)
@@ -114,8 +148,8 @@ def sign_invoice(
             container.append(signature)
         return tree
 
-    sign_in_tree(
-        credential,
+    return prepare_in_tree(
+        signer,
         XmlSignOptions(
             hash_algorithm=options.hash_algorithm,
             scheme=options.scheme,
@@ -132,12 +166,11 @@ def sign_invoice(
         place=place,
         add_objects=add_signing_time,
     )
-    return serialize(tree)
 
 
-def _check_seller(data: etree._Element, credential: Credential) -> None:
+def _check_seller(data: etree._Element, signer: SignerCertificate) -> None:
     invoice_mst = (data.findtext("NDHDon/NBan/MST") or "").strip()
-    certificate_mst = CertificateInfo.from_certificate(credential.certificate).mst
+    certificate_mst = CertificateInfo.from_certificate(signer.certificate).mst
     if not invoice_mst:
         raise SigningError("the invoice has no seller tax code (DLHDon/NDHDon/NBan/MST)")
     if certificate_mst is None:

@@ -15,7 +15,9 @@ The e-invoice and edXML profiles (:mod:`vnsign.formats.einvoice`,
 
 from vnsign.formats.xml.algorithms import C14nMethod, DigestMethod, SignatureMethod, TransformMethod
 from vnsign.formats.xml.findings import Finding, FindingStatus
+from vnsign.formats.xml.finishing import finish_xml
 from vnsign.formats.xml.parsing import DEFAULT_LIMITS, ParseLimits, parse_xml, serialize
+from vnsign.formats.xml.pending import PendingSignature, PreparedXml
 from vnsign.formats.xml.results import (
     AlgorithmUse,
     DataObjectFormatInfo,
@@ -35,7 +37,11 @@ from vnsign.formats.xml.results import (
 from vnsign.formats.xml.revocation import RevocationValues, fetch_revocation_values
 from vnsign.formats.xml.signing import (
     ReferenceSpec,
+    SignerCertificate,
     XmlSignOptions,
+    prepare_detached,
+    prepare_enveloped,
+    prepare_enveloping,
     sign_detached,
     sign_enveloped,
     sign_enveloping,
@@ -53,6 +59,8 @@ __all__ = [
     "FindingStatus",
     "KeySource",
     "ParseLimits",
+    "PendingSignature",
+    "PreparedXml",
     "ReferenceQuirk",
     "ReferenceResult",
     "ReferenceSpec",
@@ -62,6 +70,7 @@ __all__ = [
     "SignaturePolicy",
     "SignaturePolicyInfo",
     "SignatureStatus",
+    "SignerCertificate",
     "SigningCertificateCheck",
     "SigningTimeClaim",
     "TimestampCheck",
@@ -73,7 +82,11 @@ __all__ = [
     "XmlSignatureResult",
     "XmlVerificationResult",
     "fetch_revocation_values",
+    "finish_xml",
     "parse_xml",
+    "prepare_detached",
+    "prepare_enveloped",
+    "prepare_enveloping",
     "serialize",
     "sign_detached",
     "sign_enveloped",

@@ -1,14 +1,23 @@
 """XMLDSig signing: enveloped, enveloping and detached, optionally XAdES.
 
-The signature value comes from :meth:`Credential.sign_digest
-<vnsign.pki.credentials.Credential.sign_digest>` over the digest of the
-canonical ``SignedInfo``, so a key in memory, a PKCS#11 token or a remote signer
-all work the same way. The returned value is checked against the signer
-certificate before it is written into the document.
+Signing is two steps that may run in different processes:
 
-The Signature element is inserted into the document *before* digests are
-computed, so every canonicalization sees the namespace context the verifier
-will see.
+* **prepare** (:func:`prepare_enveloped`, :func:`prepare_enveloping`,
+  :func:`prepare_detached`, or :func:`prepare_in_tree` for the profiles) builds
+  the Signature — references, KeyInfo, XAdES signed properties — inserts it
+  into the document *before* digests are computed, so every canonicalization
+  sees the namespace context the verifier will see, and canonicalizes
+  ``SignedInfo``. It returns a :class:`~vnsign.formats.xml.pending.PreparedXml`:
+  the document with an empty ``SignatureValue`` and the digest to sign;
+* **finish** (:func:`~vnsign.formats.xml.finishing.finish_xml`) checks a value
+  against the certificate and that exact ``SignedInfo``, writes it, and adds the
+  XAdES B-T / B-LT properties.
+
+The one-shot :func:`sign_enveloped`, :func:`sign_enveloping` and
+:func:`sign_detached` prepare, ask :meth:`Credential.sign_digest
+<vnsign.pki.credentials.Credential.sign_digest>` for the value (a key in memory,
+a PKCS#11 token or a remote signer) and finish. Claimed signing times (XAdES
+``SigningTime``) are fixed when the signature is prepared.
 """
 
 from __future__ import annotations
@@ -16,10 +25,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
+from cryptography import x509
 from lxml import etree
 
-from vnsign.errors import InputError, SigningError, VnsignError
+from vnsign.errors import InputError, SigningError
 from vnsign.formats.xml.algorithms import (
     C14nMethod,
     DigestMethod,
@@ -27,29 +38,55 @@ from vnsign.formats.xml.algorithms import (
     TransformMethod,
 )
 from vnsign.formats.xml.canonical import canonicalize
+from vnsign.formats.xml.finishing import PreparedTree
 from vnsign.formats.xml.ids import IdIndex
 from vnsign.formats.xml.keyinfo import append_key_info, b64, subject_name_text
 from vnsign.formats.xml.namespaces import DS
-from vnsign.formats.xml.parsing import DEFAULT_LIMITS, ParseLimits, parse_xml, serialize
+from vnsign.formats.xml.parsing import DEFAULT_LIMITS, ParseLimits, parse_xml
+from vnsign.formats.xml.pending import PendingSignature, PreparedXml
 from vnsign.formats.xml.references import DereferenceError, TransformStep, digest_input
-from vnsign.formats.xml.signature_values import der_to_raw, verify_value
 from vnsign.formats.xml.xades import (
     SIGNED_PROPERTIES_TYPE,
     XadesOptions,
-    add_unsigned_properties,
     build_qualifying_properties,
 )
 from vnsign.pki.credentials import Credential, HashAlgorithm, KeyKind, SignatureScheme
 
 __all__ = [
     "ReferenceSpec",
+    "SignerCertificate",
     "XmlSignOptions",
     "new_id",
+    "prepare_detached",
+    "prepare_enveloped",
+    "prepare_enveloping",
+    "prepare_in_tree",
     "sign_detached",
     "sign_enveloped",
     "sign_enveloping",
     "sign_in_tree",
 ]
+
+
+class SignerCertificate(Protocol):
+    """Whom a signature is prepared for: the certificate, its issuers and the key
+    type. A :class:`~vnsign.pki.credentials.Credential` is one, and so is a remote
+    signer's account (:class:`~vnsign.pki.remote.model.RemoteAccount`)."""
+
+    @property
+    def certificate(self) -> x509.Certificate:
+        """The signer's certificate."""
+        ...
+
+    @property
+    def chain(self) -> tuple[x509.Certificate, ...]:
+        """The issuers of :attr:`certificate`, nearest first."""
+        ...
+
+    @property
+    def key_kind(self) -> KeyKind:
+        """RSA or ECDSA."""
+        ...
 
 
 def new_id(prefix: str) -> str:
@@ -110,26 +147,25 @@ def _specs(references: Sequence[ReferenceSpec | str], c14n: C14nMethod) -> list[
     ]
 
 
-def sign_in_tree(
-    credential: Credential,
+def prepare_in_tree(
+    signer: SignerCertificate,
     options: XmlSignOptions,
     *,
     references: Sequence[ReferenceSpec],
     place: Callable[[etree._Element], etree._ElementTree],
     add_objects: Callable[[etree._Element], None] | None = None,
     external: Mapping[str, bytes] | None = None,
-) -> etree._Element:
-    """Build a Signature, let ``place`` put it into its document (returning the
-    tree), compute the references and sign. References without explicit
-    transforms get the defaults of :class:`ReferenceSpec`. ``add_objects`` may append
-    ``ds:Object`` elements before anything is digested. Used by the profiles
-    (e-invoice, edXML) to control placement and content exactly.
+) -> PreparedTree:
+    """Build a Signature with an empty ``SignatureValue``, let ``place`` put it
+    into its document (returning the tree), compute the references and the
+    digest of the canonical ``SignedInfo``. References without explicit
+    transforms get the defaults of :class:`ReferenceSpec`. ``add_objects`` may
+    append ``ds:Object`` elements before anything is digested. Used by the
+    profiles (e-invoice, edXML) to control placement and content exactly.
     """
-    method = SignatureMethod.for_signing(
-        credential.key_kind, options.hash_algorithm, options.scheme
-    )
+    method = SignatureMethod.for_signing(signer.key_kind, options.hash_algorithm, options.scheme)
     digest_method = DigestMethod.for_hash(options.hash_algorithm)
-    certificate = credential.certificate
+    certificate = signer.certificate
     signature_id = options.signature_id or new_id("Signature")
     signature = etree.Element(f"{{{DS}}}Signature", nsmap={options.prefix: DS})
     signature.set("Id", signature_id)
@@ -143,19 +179,18 @@ def sign_in_tree(
             s if s.id else ReferenceSpec(s.uri, s.transforms, new_id("Reference"), s.type)
             for s in specs
         ]
-    value = etree.SubElement(signature, f"{{{DS}}}SignatureValue")
+    etree.SubElement(signature, f"{{{DS}}}SignatureValue")
     append_key_info(
         signature,
         certificate,
-        credential.chain if options.include_chain else (),
+        signer.chain if options.include_chain else (),
         subject_name=subject_name_text(certificate) if options.subject_name else None,
     )
     if add_objects is not None:
         add_objects(signature)
-    qualifying = None
     if xades is not None:
         properties_id = f"{signature_id}-SignedProperties"
-        qualifying = build_qualifying_properties(
+        build_qualifying_properties(
             signature,
             signature_id=signature_id,
             signed_properties_id=properties_id,
@@ -187,26 +222,42 @@ def sign_in_tree(
         except DereferenceError as exc:
             raise SigningError(f"cannot sign the reference {spec.uri!r}: {exc.message}") from exc
         digest_value.text = b64(digest_method.compute(data.data))
-    canonical = canonicalize(signed_info, options.c14n)
-    raw = _sign(credential, method, options, digest_method.compute(canonical))
-    if not verify_value(method, certificate.public_key(), canonical, raw):  # type: ignore[arg-type]
-        raise SigningError(
-            "the credential returned a signature that does not verify with its certificate"
-        )
-    value.text = b64(raw)
-    if xades is not None and qualifying is not None:
-        add_unsigned_properties(
-            signature=signature,
-            qualifying_object=qualifying,
-            options=xades,
-            c14n=options.c14n,
-            key_info_certificates=(
-                certificate,
-                *(credential.chain if options.include_chain else ()),
-            ),
-            chain=credential.chain,
-        )
-    return signature
+    pending = PendingSignature(
+        signature_id=signature.get("Id") or signature_id,  # a placeholder may lend its Id
+        digest=digest_method.compute(canonicalize(signed_info, options.c14n)),
+        hash_algorithm=options.hash_algorithm,
+        scheme=options.scheme,
+        signature_method=method,
+        c14n=options.c14n,
+        certificate=certificate,
+        chain=signer.chain,
+        key_info_chain=options.include_chain,
+        xades=xades,
+    )
+    return PreparedTree(tree, signature, pending)
+
+
+def sign_in_tree(
+    credential: Credential,
+    options: XmlSignOptions,
+    *,
+    references: Sequence[ReferenceSpec],
+    place: Callable[[etree._Element], etree._ElementTree],
+    add_objects: Callable[[etree._Element], None] | None = None,
+    external: Mapping[str, bytes] | None = None,
+) -> etree._Element:
+    """:func:`prepare_in_tree`, then sign with ``credential`` and finish in
+    place; returns the Signature element (the tree is ``place``'s)."""
+    prepared = prepare_in_tree(
+        credential,
+        options,
+        references=references,
+        place=place,
+        add_objects=add_objects,
+        external=external,
+    )
+    prepared.finish(credential)
+    return prepared.signature
 
 
 def _reference_element(
@@ -224,26 +275,6 @@ def _reference_element(
             etree.SubElement(transforms, f"{{{DS}}}Transform").set("Algorithm", uri)
     etree.SubElement(reference, f"{{{DS}}}DigestMethod").set("Algorithm", digest_method)
     return etree.SubElement(reference, f"{{{DS}}}DigestValue")
-
-
-def _sign(
-    credential: Credential, method: SignatureMethod, options: XmlSignOptions, digest: bytes
-) -> bytes:
-    try:
-        raw = credential.sign_digest(digest, options.hash_algorithm, scheme=options.scheme)
-    except VnsignError:
-        raise
-    except (ValueError, TypeError) as exc:
-        raise SigningError(f"the credential could not sign: {exc}") from exc
-    if credential.key_kind is KeyKind.ECDSA:
-        key = credential.certificate.public_key()
-        try:
-            return der_to_raw(raw, key)  # type: ignore[arg-type]
-        except ValueError as exc:
-            raise SigningError(
-                f"the credential returned a malformed ECDSA signature: {exc}"
-            ) from exc
-    return raw
 
 
 def _is_placeholder(element: etree._Element) -> bool:
@@ -291,6 +322,25 @@ def _enveloped_place(
     return place
 
 
+def prepare_enveloped(
+    xml: bytes, signer: SignerCertificate, options: XmlSignOptions | None = None
+) -> PreparedXml:
+    """Prepare an enveloped signature (see :func:`sign_enveloped`) for ``signer``;
+    finish it with :func:`~vnsign.formats.xml.finishing.finish_xml`."""
+    return _enveloped(xml, signer, options).prepared()
+
+
+def _enveloped(
+    xml: bytes, signer: SignerCertificate, options: XmlSignOptions | None
+) -> PreparedTree:
+    options = options or XmlSignOptions()
+    tree = parse_xml(xml, limits=options.limits)
+    references = _specs(options.references or ("",), options.c14n)
+    return prepare_in_tree(
+        signer, options, references=references, place=_enveloped_place(tree, options)
+    )
+
+
 def sign_enveloped(
     xml: bytes, credential: Credential, options: XmlSignOptions | None = None
 ) -> bytes:
@@ -299,22 +349,23 @@ def sign_enveloped(
     By default the whole document is signed (``URI=""`` with the
     enveloped-signature transform); ``options.references`` signs elements by ID.
     """
-    options = options or XmlSignOptions()
-    tree = parse_xml(xml, limits=options.limits)
-    references = _specs(options.references or ("",), options.c14n)
-    sign_in_tree(credential, options, references=references, place=_enveloped_place(tree, options))
-    return serialize(tree)
+    return _enveloped(xml, credential, options).sign(credential)
 
 
-def sign_enveloping(
+def prepare_enveloping(
     content: bytes,
-    credential: Credential,
+    signer: SignerCertificate,
     options: XmlSignOptions | None = None,
     *,
     mime_type: str | None = None,
-) -> bytes:
-    """A Signature document whose ``ds:Object`` holds ``content``: the XML itself if
-    it is XML, else its base64 text (signed through the base64 transform)."""
+) -> PreparedXml:
+    """Prepare an enveloping signature (see :func:`sign_enveloping`) for ``signer``."""
+    return _enveloping(content, signer, options, mime_type).prepared()
+
+
+def _enveloping(
+    content: bytes, signer: SignerCertificate, options: XmlSignOptions | None, mime_type: str | None
+) -> PreparedTree:
     options = options or XmlSignOptions()
     object_id = new_id("Object")
     try:
@@ -336,14 +387,50 @@ def sign_enveloping(
             obj.set("Encoding", TransformMethod.BASE64.value)
             obj.text = b64(content)
 
-    signature = sign_in_tree(
-        credential,
+    return prepare_in_tree(
+        signer,
         options,
         references=[ReferenceSpec(f"#{object_id}", transforms)],
         place=lambda sig: etree.ElementTree(sig),
         add_objects=add_object,
     )
-    return serialize(signature.getroottree())
+
+
+def sign_enveloping(
+    content: bytes,
+    credential: Credential,
+    options: XmlSignOptions | None = None,
+    *,
+    mime_type: str | None = None,
+) -> bytes:
+    """A Signature document whose ``ds:Object`` holds ``content``: the XML itself if
+    it is XML, else its base64 text (signed through the base64 transform)."""
+    return _enveloping(content, credential, options, mime_type).sign(credential)
+
+
+def prepare_detached(
+    content: bytes,
+    uri: str,
+    signer: SignerCertificate,
+    options: XmlSignOptions | None = None,
+) -> PreparedXml:
+    """Prepare a detached signature (see :func:`sign_detached`) for ``signer``."""
+    return _detached(content, uri, signer, options).prepared()
+
+
+def _detached(
+    content: bytes, uri: str, signer: SignerCertificate, options: XmlSignOptions | None
+) -> PreparedTree:
+    if not uri or uri.startswith("#"):
+        raise InputError("a detached signature names its data with a URI such as 'invoice.pdf'")
+    options = options or XmlSignOptions()
+    return prepare_in_tree(
+        signer,
+        options,
+        references=[ReferenceSpec(uri, ())],
+        place=lambda sig: etree.ElementTree(sig),
+        external={uri: content},
+    )
 
 
 def sign_detached(
@@ -354,14 +441,4 @@ def sign_detached(
 ) -> bytes:
     """A Signature document over external ``content`` named ``uri`` (a file name
     or URL); verify it with ``verify_xml(signature, external={uri: content})``."""
-    if not uri or uri.startswith("#"):
-        raise InputError("a detached signature names its data with a URI such as 'invoice.pdf'")
-    options = options or XmlSignOptions()
-    signature = sign_in_tree(
-        credential,
-        options,
-        references=[ReferenceSpec(uri, ())],
-        place=lambda sig: etree.ElementTree(sig),
-        external={uri: content},
-    )
-    return serialize(signature.getroottree())
+    return _detached(content, uri, credential, options).sign(credential)

@@ -16,21 +16,31 @@ Three steps, possibly in different processes:
 
 :func:`async_sign_pdfs` runs all three for a batch of PDFs with one confirmation;
 :func:`async_finish_attachments` finishes whatever a resumed transaction left.
+
+The batch flow is not PDF-specific: :func:`async_sign_prepared` takes a
+function that prepares one job and :class:`AttachmentHandler` objects that
+embed and discard by attachment kind, so :mod:`vnsign.formats` signs XML
+documents, and batches mixing PDFs and XMLs, the same way (pki never imports
+formats). Outputs are staged next to their targets and renamed into place only
+once every document of the transaction has been embedded.
 """
 
 from __future__ import annotations
 
+import abc
 import base64
 import contextlib
 import hashlib
 import io
 import json
+import os
 import secrets
-from collections.abc import Callable, Sequence
+import shutil
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Protocol, TypedDict, TypeVar, Unpack
 
 from asn1crypto import algos, cms
 from asn1crypto import x509 as asn1_x509
@@ -62,15 +72,30 @@ from vnsign.pki.remote.store import TransactionStore, atomic_write
 
 __all__ = [
     "PDF_ATTACHMENT",
+    "PDF_HANDLER",
+    "AttachmentHandler",
+    "BatchOptions",
+    "DocumentJob",
+    "Indicator",
     "PdfJob",
+    "PreparedDocument",
+    "PreparedFile",
     "PreparedPdf",
+    "Preparer",
     "WaitingStatus",
+    "async_embed_pdf",
     "async_finish_attachments",
     "async_finish_pdf",
     "async_prepare_pdf",
     "async_sign_pdfs",
+    "async_sign_prepared",
+    "check_attachment",
     "discard_attachments",
     "finish_attachments",
+    "pdf_preparer",
+    "read_prepared",
+    "remove_prepared",
+    "run_closing",
     "sign_pdfs",
     "waiting_status",
 ]
@@ -91,15 +116,48 @@ class PdfJob:
 
 
 @dataclass(frozen=True)
-class PreparedPdf:
-    """A PDF with its signature placeholder, waiting for the signature value."""
+class PreparedFile(abc.ABC):
+    """A document prepared for a remote signature and saved beside the
+    transaction record: the prepared copy (``prepared_path``, its SHA-256) and
+    its JSON state (``state_path``), the output it becomes, its item id and label.
+    ``kind`` names both the engine item and the attachment."""
 
+    kind: ClassVar[str]
     item_id: str
     label: str
     state_path: Path
     prepared_path: Path
     prepared_sha256: str
     output: Path
+
+    @property
+    @abc.abstractmethod
+    def digest(self) -> bytes:
+        """What the provider signs."""
+
+    @property
+    @abc.abstractmethod
+    def hash_algorithm(self) -> HashAlgorithm:
+        """The algorithm of :attr:`digest`."""
+
+    def item(self) -> DigestItem:
+        """The engine item for this document."""
+        return DigestItem(self.item_id, self.label, self.digest, self.hash_algorithm, self.kind)
+
+    def attachment(self) -> Attachment:
+        """How the transaction record points back here."""
+        return Attachment(self.kind, self.item_id, str(self.state_path))
+
+    def prepared_bytes(self) -> bytes:
+        """The prepared copy, refused if it changed since it was prepared."""
+        return read_prepared(self.prepared_path, self.prepared_sha256, self.kind.upper())
+
+
+@dataclass(frozen=True)
+class PreparedPdf(PreparedFile):
+    """A PDF with its signature placeholder, waiting for the signature value."""
+
+    kind: ClassVar[str] = PDF_ATTACHMENT
     document_digest: bytes
     reserved_region_start: int
     reserved_region_end: int
@@ -115,15 +173,10 @@ class PreparedPdf:
         """What the provider signs: the digest of the DER signed attributes."""
         return hashlib.new(self.mechanism.hash_algorithm.value, self.signed_attributes).digest()
 
-    def item(self) -> DigestItem:
-        """The engine item for this PDF."""
-        return DigestItem(
-            self.item_id, self.label, self.digest, self.mechanism.hash_algorithm, kind="pdf"
-        )
-
-    def attachment(self) -> Attachment:
-        """How the transaction record points back here."""
-        return Attachment(PDF_ATTACHMENT, self.item_id, str(self.state_path))
+    @property
+    def hash_algorithm(self) -> HashAlgorithm:
+        """The hash of the signature."""
+        return self.mechanism.hash_algorithm
 
     def save(self) -> None:
         """Write the JSON state (atomically; the prepared PDF is already on disk)."""
@@ -186,17 +239,16 @@ class PreparedPdf:
             raise MalformedInputError(f"the prepared-PDF state {path} is damaged: {exc}") from exc
         return loaded
 
-    def prepared_bytes(self) -> bytes:
-        """The prepared PDF, refused if it changed since it was prepared."""
-        try:
-            data = self.prepared_path.read_bytes()
-        except FileNotFoundError:
-            raise InputError(f"the prepared PDF {self.prepared_path} is missing") from None
-        if hashlib.sha256(data).hexdigest() != self.prepared_sha256:
-            raise MalformedInputError(
-                f"the prepared PDF {self.prepared_path} changed after it was prepared"
-            )
-        return data
+
+def read_prepared(path: Path, sha256: str, what: str) -> bytes:
+    """A prepared document, refused if it is gone or changed since it was prepared."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"the prepared {what} {path} is missing") from None
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise MalformedInputError(f"the prepared {what} {path} changed after it was prepared")
+    return data
 
 
 def _b64(data: bytes) -> str:
@@ -317,6 +369,13 @@ async def async_prepare_pdf(
 async def async_finish_pdf(prepared: PreparedPdf, signature: bytes) -> Path:
     """Embed a verified ``signature`` (checked again here against the signed
     attributes) and write the signed PDF atomically to ``prepared.output``."""
+    atomic_write(prepared.output, await async_embed_pdf(prepared, signature))
+    return prepared.output
+
+
+async def async_embed_pdf(prepared: PreparedPdf, signature: bytes) -> bytes:
+    """The signed PDF: ``signature`` (checked again here against the signed
+    attributes) embedded in the prepared PDF."""
     verify_signature(prepared.certificate, prepared.mechanism, prepared.digest, signature)
     signer = ExternalSigner(
         signing_cert=_asn1(prepared.certificate),
@@ -342,65 +401,142 @@ async def async_finish_pdf(prepared: PreparedPdf, signature: bytes) -> Path:
         )
     except PdfError as exc:
         raise SigningError(f"cannot embed the signature in {prepared.label}: {exc}") from exc
-    atomic_write(prepared.output, buffer.getvalue())
-    return prepared.output
+    return buffer.getvalue()
+
+
+class AttachmentHandler(Protocol):
+    """Embeds and discards the prepared documents of one attachment ``kind``."""
+
+    @property
+    def kind(self) -> str:
+        """The :attr:`Attachment.kind <vnsign.pki.remote.model.Attachment.kind>` handled."""
+        ...
+
+    async def async_embed(
+        self, attachment: Attachment, record: TransactionRecord
+    ) -> tuple[Path, bytes]:
+        """The output path and the signed document for ``attachment`` of a
+        COMPLETED ``record`` (nothing is written yet)."""
+        ...
+
+    def discard(self, attachment: Attachment) -> None:
+        """Delete the prepared files of ``attachment``."""
+        ...
+
+
+def check_attachment(
+    attachment: Attachment, record: TransactionRecord, item_id: str, certificate: x509.Certificate
+) -> None:
+    """Refuse a prepared state that is not the one ``record`` points at."""
+    if item_id != attachment.item_id or certificate != record.certificate:
+        raise RemoteSigningError(f"{attachment.path} does not belong to {record.tx_id}")
+
+
+def remove_prepared(state_path: Path, document_of: Callable[[Path], Path]) -> None:
+    """Delete a prepared document (found with ``document_of(state_path)``), its
+    state file, and the transaction's folder once it is empty."""
+    with contextlib.suppress(InputError):  # an unreadable state: it alone can go
+        document_of(state_path).unlink(missing_ok=True)
+    state_path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # the folder goes once it is empty
+        state_path.parent.rmdir()
+
+
+class _PdfAttachments:
+    kind = PDF_ATTACHMENT
+
+    async def async_embed(
+        self, attachment: Attachment, record: TransactionRecord
+    ) -> tuple[Path, bytes]:
+        prepared = PreparedPdf.load(attachment.path)
+        check_attachment(attachment, record, prepared.item_id, prepared.certificate)
+        signature = record.signature_for(attachment.item_id)
+        return prepared.output, await async_embed_pdf(prepared, signature)
+
+    def discard(self, attachment: Attachment) -> None:
+        remove_prepared(Path(attachment.path), lambda p: PreparedPdf.load(p).prepared_path)
+
+
+#: Handles :data:`PDF_ATTACHMENT` attachments.
+PDF_HANDLER: AttachmentHandler = _PdfAttachments()
+_PDF_ONLY: tuple[AttachmentHandler, ...] = (PDF_HANDLER,)
 
 
 async def async_finish_attachments(
-    record: TransactionRecord, store: TransactionStore | None = None
+    record: TransactionRecord,
+    store: TransactionStore | None = None,
+    handlers: Sequence[AttachmentHandler] = _PDF_ONLY,
 ) -> list[Path]:
-    """Finish every prepared PDF of a COMPLETED transaction and return the
-    outputs; with ``store``, the record then drops the finished attachments (so
-    resuming again does nothing) and says where the signed files are."""
+    """Finish every prepared document of a COMPLETED transaction that one of
+    ``handlers`` knows (PDFs by default) and return the outputs; with ``store``,
+    the record then drops the finished attachments (so resuming again does
+    nothing) and says where the signed files are.
+
+    Every document is embedded and staged beside its output before any output
+    is renamed into place: if one fails, no output is written and the prepared
+    copies stay for another try."""
     if record.state is not TxState.COMPLETED:
         raise RemoteSigningError(
             f"transaction {record.tx_id} is {record.state.value}; nothing may be embedded"
         )
-    outputs = []
-    for attachment in record.attachments:
-        if attachment.kind != PDF_ATTACHMENT:
-            continue
-        prepared = PreparedPdf.load(attachment.path)
-        if prepared.item_id != attachment.item_id or prepared.certificate != record.certificate:
-            raise RemoteSigningError(f"{attachment.path} does not belong to {record.tx_id}")
-        outputs.append(await async_finish_pdf(prepared, record.signature_for(attachment.item_id)))
-    for attachment in record.attachments:
-        if attachment.kind == PDF_ATTACHMENT:
-            _remove_prepared(Path(attachment.path))
+    by_kind = {h.kind: h for h in handlers}
+    mine = [a for a in record.attachments if a.kind in by_kind]
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for attachment in mine:
+            output, data = await by_kind[attachment.kind].async_embed(attachment, record)
+            stage = output.with_name(f".{output.name}.{record.tx_id}.staged")
+            atomic_write(stage, data)
+            staged.append((stage, output))
+        for stage, output in staged:
+            os.replace(stage, output)
+    finally:
+        for stage, _ in staged:
+            stage.unlink(missing_ok=True)
+    outputs = [output for _, output in staged]
+    for folder in {output.parent for output in outputs}:
+        _sync_folder(folder)
+    for attachment in mine:
+        by_kind[attachment.kind].discard(attachment)
     if store is not None and outputs:
-        kept = tuple(a for a in record.attachments if a.kind != PDF_ATTACHMENT)
+        kept = tuple(a for a in record.attachments if a.kind not in by_kind)
         written = ", ".join(str(p) for p in outputs)
-        store.save(record.evolve(attachments=kept, message=f"signed PDF written: {written}"))
+        store.save(record.evolve(attachments=kept, message=f"signed documents written: {written}"))
     return outputs
 
 
+def _sync_folder(folder: Path) -> None:
+    # Makes the renames durable; some filesystems cannot fsync a folder.
+    with contextlib.suppress(OSError):
+        handle = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(handle)
+        finally:
+            os.close(handle)
+
+
 def finish_attachments(
-    record: TransactionRecord, store: TransactionStore | None = None
+    record: TransactionRecord,
+    store: TransactionStore | None = None,
+    handlers: Sequence[AttachmentHandler] = _PDF_ONLY,
 ) -> list[Path]:
     """Synchronous :func:`async_finish_attachments`."""
-    return run_sync(async_finish_attachments(record, store))
+    return run_sync(async_finish_attachments(record, store, handlers))
 
 
-def discard_attachments(record: TransactionRecord, store: TransactionStore | None = None) -> None:
+def discard_attachments(
+    record: TransactionRecord,
+    store: TransactionStore | None = None,
+    handlers: Sequence[AttachmentHandler] = _PDF_ONLY,
+) -> None:
     """Delete the prepared copies of a transaction that ended without signatures."""
+    by_kind = {h.kind: h for h in handlers}
     for attachment in record.attachments:
-        if attachment.kind == PDF_ATTACHMENT:
-            _remove_prepared(Path(attachment.path))
+        if attachment.kind in by_kind:
+            by_kind[attachment.kind].discard(attachment)
     if store is not None and record.attachments:
-        kept = tuple(a for a in record.attachments if a.kind != PDF_ATTACHMENT)
+        kept = tuple(a for a in record.attachments if a.kind not in by_kind)
         store.save(record.evolve(attachments=kept))
-
-
-def _remove_prepared(state_path: Path) -> None:
-    try:
-        prepared = PreparedPdf.load(state_path)
-    except (InputError, MalformedInputError):
-        state_path.unlink(missing_ok=True)
-        return
-    prepared.prepared_path.unlink(missing_ok=True)
-    state_path.unlink(missing_ok=True)
-    with contextlib.suppress(OSError):  # the folder goes once it is empty
-        state_path.parent.rmdir()
 
 
 @dataclass(frozen=True)
@@ -418,6 +554,187 @@ class WaitingStatus:
 
 
 Indicator = Callable[[WaitingStatus], None]
+
+
+class DocumentJob(Protocol):
+    """One document to sign (a :class:`PdfJob`, or an XML job of :mod:`vnsign.formats`)."""
+
+    @property
+    def source(self) -> Path:
+        """The document, never modified."""
+        ...
+
+    @property
+    def output(self) -> Path:
+        """Where the signed copy goes."""
+        ...
+
+    @property
+    def label(self) -> str:
+        """What the phone calls it."""
+        ...
+
+    @property
+    def item_id(self) -> str | None:
+        """The item's id in the transaction (default ``doc-<n>``, in job order)."""
+        ...
+
+
+class PreparedDocument(Protocol):
+    """A document prepared for a remote signature."""
+
+    @property
+    def label(self) -> str:
+        """What the phone calls it."""
+        ...
+
+    def item(self) -> DigestItem:
+        """The engine item: the digest to have signed."""
+        ...
+
+    def attachment(self) -> Attachment:
+        """How the transaction record points back to the prepared state."""
+        ...
+
+
+class BatchOptions(TypedDict, total=False):
+    """Keyword options of every batch signer (:func:`async_sign_prepared`)."""
+
+    #: What the phone shows (default: ``Ký <n> văn bản: <labels>``).
+    display_text: str | None
+    #: RSA PKCS#1 v1.5 or PSS, for every document of the batch.
+    scheme: SignatureScheme
+    #: Seconds to wait for the person (default: the engine's policy).
+    timeout: float | None
+    #: Called with a :class:`WaitingStatus` after every change and poll.
+    indicator: Indicator | None
+    #: Asked for the one-time password when the provider sends one.
+    otp_source: OtpSource | None
+
+
+_Job = TypeVar("_Job", bound=DocumentJob)
+_T = TypeVar("_T")
+#: Prepares one job for an account in a work folder, under an item id.
+Preparer = Callable[[_Job, RemoteAccount, Path, str], Awaitable[PreparedDocument]]
+
+
+async def async_sign_prepared(
+    engine: RemoteSigningEngine,
+    user: str,
+    jobs: Sequence[_Job],
+    prepare: Preparer[_Job],
+    handlers: Sequence[AttachmentHandler],
+    **options: Unpack[BatchOptions],
+) -> TransactionRecord:
+    """Sign ``jobs`` with one confirmation on ``user``'s phone: ``prepare`` each
+    one, send every digest in one request, then embed with ``handlers``.
+
+    Refused before anything is prepared: no job, more jobs than one approval
+    may cover (never split silently: each part would be another confirmation),
+    an output that is also an input or the output of another job. A
+    preparation or request refused before the transaction is recorded leaves no
+    prepared file. Outputs are written only when the transaction COMPLETED;
+    otherwise the prepared copies are removed and the record returned (call
+    ``raise_for_state`` for an exception).
+    """
+    if not jobs:
+        raise InputError("no document to sign")
+    _check_paths(jobs)
+    account = await engine.async_account(user)
+    limit = engine.max_batch(account)
+    if len(jobs) > limit:
+        raise InputError(
+            f"{len(jobs)} documents exceed the limit of {limit} per approval; split them "
+            "yourself (each part is another confirmation on the phone)"
+        )
+    tx_id = f"tx-{secrets.token_hex(12)}"
+    work_dir = engine.store.work_dir(tx_id)
+    try:
+        prepared = [
+            await prepare(job, account, work_dir, job.item_id or f"doc-{n}")
+            for n, job in enumerate(jobs, 1)
+        ]
+    except BaseException:
+        shutil.rmtree(work_dir, ignore_errors=True)
+        raise
+    text = options.get("display_text") or _display_text([p.label for p in prepared])
+    indicator = options.get("indicator")
+
+    def show(record: TransactionRecord) -> None:
+        if indicator is not None:
+            indicator(waiting_status(record, engine.clock()))
+
+    stop = engine.watch(tx_id, show)
+    try:
+        record = await engine.async_sign(
+            user,
+            [p.item() for p in prepared],
+            display_text=text,
+            scheme=options.get("scheme", SignatureScheme.PKCS1V15),
+            timeout=options.get("timeout"),
+            tx_id=tx_id,
+            attachments=[p.attachment() for p in prepared],
+            otp_source=options.get("otp_source"),
+        )
+    except BaseException:
+        if not _recorded(engine.store, tx_id):  # refused before anything was sent
+            shutil.rmtree(work_dir, ignore_errors=True)
+        raise
+    finally:
+        stop()
+    if record.state is TxState.COMPLETED:
+        await async_finish_attachments(record, engine.store, handlers)
+    elif record.terminal:
+        discard_attachments(record, engine.store, handlers)
+    return engine.store.load(record.tx_id)
+
+
+def _check_paths(jobs: Sequence[DocumentJob]) -> None:
+    sources = {Path(job.source).resolve() for job in jobs}
+    outputs: set[Path] = set()
+    for job in jobs:
+        output = Path(job.output).resolve()
+        if output in sources:
+            raise InputError(f"{job.output} is an input; inputs are never written over")
+        if output in outputs:
+            raise InputError(f"two documents would be written to {job.output}")
+        outputs.add(output)
+
+
+def _recorded(store: TransactionStore, tx_id: str) -> bool:
+    try:
+        store.load(tx_id)
+    except InputError:
+        return False
+    return True
+
+
+def pdf_preparer(
+    *,
+    scheme: SignatureScheme = SignatureScheme.PKCS1V15,
+    reason: str | None = None,
+    location: str | None = None,
+    timestamp_url: str | None = None,
+) -> Preparer[PdfJob]:
+    """The :data:`Preparer` of :class:`PdfJob` with these signature settings."""
+
+    async def prepare(
+        job: PdfJob, account: RemoteAccount, work_dir: Path, item_id: str
+    ) -> PreparedPdf:
+        return await async_prepare_pdf(
+            job.source,
+            account,
+            work_dir,
+            output=job.output,
+            label=job.label,
+            item_id=item_id,
+            scheme=scheme,
+            reason=reason,
+            location=location,
+            timestamp_url=timestamp_url,
+        )
+
+    return prepare
 
 
 async def async_sign_pdfs(
@@ -443,66 +760,33 @@ async def async_sign_pdfs(
     """
     if not jobs:
         raise InputError("no PDF to sign")
-    account = await engine.async_account(user)
-    limit = engine.max_batch(account)
-    if len(jobs) > limit:
-        raise InputError(
-            f"{len(jobs)} documents exceed the limit of {limit} per approval; split them "
-            "yourself (each part is another confirmation on the phone)"
-        )
-    tx_id = f"tx-{secrets.token_hex(12)}"
-    work_dir = engine.store.work_dir(tx_id)
-    prepared = []
-    for n, job in enumerate(jobs, 1):
-        prepared.append(
-            await async_prepare_pdf(
-                job.source,
-                account,
-                work_dir,
-                output=job.output,
-                label=job.label,
-                item_id=job.item_id or f"doc-{n}",
-                scheme=scheme,
-                reason=reason,
-                location=location,
-                timestamp_url=timestamp_url,
-            )
-        )
-    text = display_text or _display_text([p.label for p in prepared])
-
-    def show(record: TransactionRecord) -> None:
-        if indicator is not None:
-            indicator(waiting_status(record, engine.clock()))
-
-    stop = engine.watch(tx_id, show)
-    try:
-        record = await engine.async_sign(
-            user,
-            [p.item() for p in prepared],
-            display_text=text,
-            scheme=scheme,
-            timeout=timeout,
-            tx_id=tx_id,
-            attachments=[p.attachment() for p in prepared],
-            otp_source=otp_source,
-        )
-    finally:
-        stop()
-    if record.state is TxState.COMPLETED:
-        await async_finish_attachments(record, engine.store)
-    elif record.terminal:
-        discard_attachments(record, engine.store)
-    return engine.store.load(record.tx_id)
+    return await async_sign_prepared(
+        engine,
+        user,
+        jobs,
+        pdf_preparer(scheme=scheme, reason=reason, location=location, timestamp_url=timestamp_url),
+        _PDF_ONLY,
+        display_text=display_text,
+        scheme=scheme,
+        timeout=timeout,
+        indicator=indicator,
+        otp_source=otp_source,
+    )
 
 
 def sign_pdfs(
     engine: RemoteSigningEngine, user: str, jobs: Sequence[PdfJob], **options: Any
 ) -> TransactionRecord:
     """Synchronous :func:`async_sign_pdfs` (same keyword options)."""
+    return run_closing(engine, async_sign_pdfs(engine, user, jobs, **options))
 
-    async def run() -> TransactionRecord:
+
+def run_closing(engine: RemoteSigningEngine, coroutine: Awaitable[_T]) -> _T:
+    """Run ``coroutine`` from synchronous code, then close the engine's HTTP session."""
+
+    async def run() -> _T:
         try:
-            return await async_sign_pdfs(engine, user, jobs, **options)
+            return await coroutine
         finally:
             await engine.aclose()
 
