@@ -20,6 +20,7 @@ from vnsign.formats.xml import (
     ReferenceStatus,
     SignatureMethod,
     SignatureStatus,
+    XadesOptions,
     XmlSignOptions,
     parse_xml,
     sign_detached,
@@ -223,6 +224,22 @@ def test_placement_by_xpath_and_into_a_placeholder(org_credential: KeyCredential
             sign_enveloped(SAMPLE, org_credential, XmlSignOptions(xpath=xpath, namespaces=NS))
     with pytest.raises(InputError, match="invalid XPath"):
         sign_enveloped(SAMPLE, org_credential, XmlSignOptions(xpath="//["))
+
+
+def test_xades_into_a_placeholder_targets_the_placeholders_id(
+    org_credential: KeyCredential,
+) -> None:
+    with_placeholder = SAMPLE.replace(
+        b"<!-- ghi", f'<ds:Signature xmlns:ds="{DS}" Id="cho-ky"/><!-- ghi'.encode()
+    )
+    signed = sign_enveloped(with_placeholder, org_credential, XmlSignOptions(xades=XadesOptions()))
+    signature = _one(signed)
+    assert signature.id == "cho-ky"
+    assert signature.valid and not signature.problems, signature.problems
+    qualifying = parse_xml(signed).find(
+        ".//{http://uri.etsi.org/01903/v1.3.2#}QualifyingProperties"
+    )
+    assert qualifying is not None and qualifying.get("Target") == "#cho-ky"
 
 
 def test_default_namespace_signature_verifies_after_reparsing(

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from cryptography import x509
@@ -223,7 +223,7 @@ def prepare_in_tree(
             raise SigningError(f"cannot sign the reference {spec.uri!r}: {exc.message}") from exc
         digest_value.text = b64(digest_method.compute(data.data))
     pending = PendingSignature(
-        signature_id=signature.get("Id") or signature_id,  # a placeholder may lend its Id
+        signature_id=signature_id,
         digest=digest_method.compute(canonicalize(signed_info, options.c14n)),
         hash_algorithm=options.hash_algorithm,
         scheme=options.scheme,
@@ -281,9 +281,8 @@ def _is_placeholder(element: etree._Element) -> bool:
     return element.tag == f"{{{DS}}}Signature" and len(element) == 0
 
 
-def _enveloped_place(
-    tree: etree._ElementTree, options: XmlSignOptions
-) -> Callable[[etree._Element], etree._ElementTree]:
+def _enveloped_target(tree: etree._ElementTree, options: XmlSignOptions) -> etree._Element:
+    """The element the Signature goes into, or the empty placeholder it replaces."""
     if options.xpath:
         try:
             found = tree.xpath(options.xpath, namespaces=dict(options.namespaces))
@@ -305,14 +304,17 @@ def _enveloped_place(
                 "choose one with an XPath"
             )
         target = placeholders[0] if placeholders else tree.getroot()
+    return target
 
+
+def _enveloped_place(
+    tree: etree._ElementTree, target: etree._Element
+) -> Callable[[etree._Element], etree._ElementTree]:
     def place(signature: etree._Element) -> etree._ElementTree:
         if _is_placeholder(target):
             parent = target.getparent()
             if parent is None:
                 raise SigningError("the placeholder cannot be the document element")
-            if target.get("Id") and not options.signature_id:
-                signature.set("Id", target.get("Id") or "")
             signature.tail = target.tail
             parent.replace(target, signature)
         else:
@@ -336,8 +338,13 @@ def _enveloped(
     options = options or XmlSignOptions()
     tree = parse_xml(xml, limits=options.limits)
     references = _specs(options.references or ("",), options.c14n)
+    target = _enveloped_target(tree, options)
+    lent = target.get("Id") if _is_placeholder(target) else None
+    if lent and not options.signature_id:
+        # the placeholder lends its Id from the start, so XAdES's Target names it
+        options = replace(options, signature_id=lent)
     return prepare_in_tree(
-        signer, options, references=references, place=_enveloped_place(tree, options)
+        signer, options, references=references, place=_enveloped_place(tree, target)
     )
 
 
