@@ -19,6 +19,7 @@ from vnsign.formats.edxml.checks import check_package
 from vnsign.formats.edxml.model import EDXML_NS, EdxmlPackage, EnvelopeSignatureStatus
 from vnsign.formats.edxml.reading import read_edxml
 from vnsign.formats.xml.findings import Finding, FindingStatus
+from vnsign.formats.xml.limits import DEFAULT_VERIFY_LIMITS, DigestBudget, VerifyLimits
 from vnsign.formats.xml.parsing import DEFAULT_LIMITS, ParseLimits
 from vnsign.formats.xml.results import XmlSignatureResult
 from vnsign.formats.xml.verification import verify_xml
@@ -87,15 +88,28 @@ def inspect_edxml(
     *,
     limits: NestingLimits | None = None,
     parse_limits: ParseLimits = DEFAULT_LIMITS,
+    verify_limits: VerifyLimits = DEFAULT_VERIFY_LIMITS,
 ) -> EdxmlReport:
     """Check and open an edXML package.
 
     Raises :class:`~vnsign.errors.InputError` only for the top package itself
-    (hostile, malformed, not edXML); problems in attachments are findings.
+    (hostile, malformed, not edXML, or signatures beyond ``verify_limits``);
+    problems in attachments are findings. The signatures of the package and of
+    every nested package share one digest budget of
+    ``verify_limits.max_digested_bytes``, so nesting cannot multiply the work.
     """
     limits = limits or NestingLimits()
     budget = SizeBudget(limits.max_total_bytes)
-    return _inspect(data, (), 0, limits, parse_limits, budget)
+    work = _Work(verify_limits, DigestBudget(verify_limits.max_digested_bytes))
+    return _inspect(data, (), 0, limits, parse_limits, budget, work)
+
+
+@dataclass(frozen=True)
+class _Work:
+    """The bounds on verifying signatures, shared by every package of one inspection."""
+
+    limits: VerifyLimits
+    budget: DigestBudget
 
 
 def _inspect(
@@ -105,10 +119,11 @@ def _inspect(
     limits: NestingLimits,
     parse_limits: ParseLimits,
     budget: SizeBudget,
+    work: _Work,
 ) -> EdxmlReport:
     package = read_edxml(data, limits=parse_limits, max_attachment_bytes=limits.max_file_bytes)
     findings = list(check_package(package))
-    status, signatures, signature_findings = _signature(package)
+    status, signatures, signature_findings = _signature(package, work)
     findings.extend(signature_findings)
     files: list[ExposedFile] = []
     nested: list[EdxmlReport] = []
@@ -126,6 +141,7 @@ def _inspect(
                 limits=limits,
                 parse_limits=parse_limits,
                 budget=budget,
+                work=work,
                 files=files,
                 nested=nested,
                 findings=findings,
@@ -149,6 +165,7 @@ def _expose(
     limits: NestingLimits,
     parse_limits: ParseLimits,
     budget: SizeBudget,
+    work: _Work,
     files: list[ExposedFile],
     nested: list[EdxmlReport],
     findings: list[Finding],
@@ -178,7 +195,7 @@ def _expose(
         )
         return
     if kind is FileKind.EDXML:
-        nested.append(_inspect(data, path, depth + 1, limits, parse_limits, budget))
+        nested.append(_inspect(data, path, depth + 1, limits, parse_limits, budget, work))
         return
     for member, content in zip_members(data, limits=limits, budget=budget, name="/".join(path)):
         try:
@@ -190,6 +207,7 @@ def _expose(
                 limits=limits,
                 parse_limits=parse_limits,
                 budget=budget,
+                work=work,
                 files=files,
                 nested=nested,
                 findings=findings,
@@ -199,9 +217,9 @@ def _expose(
 
 
 def _signature(
-    package: EdxmlPackage,
+    package: EdxmlPackage, work: _Work
 ) -> tuple[EnvelopeSignatureStatus, tuple[XmlSignatureResult, ...], list[Finding]]:
-    result = verify_xml(package.tree)
+    result = verify_xml(package.tree, verify_limits=work.limits, budget=work.budget)
     root = package.tree.getroot()
     header = root.find(f"{{{EDXML_NS}}}edXMLEnvelope/{{{EDXML_NS}}}edXMLHeader")
     if result.signatures:

@@ -16,6 +16,7 @@ The e-invoice and edXML profiles (:mod:`vnsign.formats.einvoice`,
 from vnsign.formats.xml.algorithms import C14nMethod, DigestMethod, SignatureMethod, TransformMethod
 from vnsign.formats.xml.findings import Finding, FindingStatus
 from vnsign.formats.xml.finishing import finish_xml
+from vnsign.formats.xml.limits import DEFAULT_VERIFY_LIMITS, DigestBudget, VerifyLimits
 from vnsign.formats.xml.parsing import DEFAULT_LIMITS, ParseLimits, parse_xml, serialize
 from vnsign.formats.xml.pending import PendingSignature, PreparedXml
 from vnsign.formats.xml.results import (
@@ -51,9 +52,11 @@ from vnsign.formats.xml.xades import SignaturePolicy, XadesLevel, XadesOptions
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "DEFAULT_VERIFY_LIMITS",
     "AlgorithmUse",
     "C14nMethod",
     "DataObjectFormatInfo",
+    "DigestBudget",
     "DigestMethod",
     "Finding",
     "FindingStatus",
@@ -75,6 +78,7 @@ __all__ = [
     "SigningTimeClaim",
     "TimestampCheck",
     "TransformMethod",
+    "VerifyLimits",
     "XadesLevel",
     "XadesOptions",
     "XadesProperties",

@@ -22,6 +22,7 @@ from vnsign.errors import InputError
 from vnsign.formats.xml.algorithms import C14nMethod, TransformMethod
 from vnsign.formats.xml.canonical import canonicalize, is_within, without
 from vnsign.formats.xml.ids import IdIndex
+from vnsign.formats.xml.limits import DigestBudget
 from vnsign.formats.xml.namespaces import DS, EXC_C14N
 from vnsign.formats.xml.parsing import ParseLimits, parse_xml
 from vnsign.formats.xml.results import ReferenceStatus
@@ -93,14 +94,20 @@ def digest_input(
     external: Mapping[str, bytes] | None = None,
     limits: ParseLimits | None = None,
     dotnet_enveloped: bool = False,
+    budget: DigestBudget | None = None,
 ) -> DigestInput:
     """The octets to digest for one reference.
 
     ``dotnet_enveloped`` reads an enveloped-signature transform on data inside the
     Signature the way .NET does (remove nothing) instead of the XPath way (remove
-    everything). Raises :class:`DereferenceError`.
+    everything). ``budget`` counts every octet canonicalized or base64-decoded,
+    and external data digested as is (and raises
+    :class:`~vnsign.errors.HostileInputError` past its limit). Raises
+    :class:`DereferenceError` when the reference cannot be turned into octets.
     """
+    spend = budget.spend if budget is not None else _free
     current: _NodeSet | bytes = _resolve(uri, tree, ids, external)
+    transformed = False  # external data digested as is is counted at the end
     element = current.element if isinstance(current, _NodeSet) else None
     whole = isinstance(current, _NodeSet) and isinstance(current.node, etree._ElementTree)
     excluded = emptied = False
@@ -119,9 +126,13 @@ def digest_input(
             current, emptied_now = _canonical(
                 current, method, step.inclusive_prefixes, limits, dotnet_enveloped
             )
+            spend(len(current))
+            transformed = True
             emptied = emptied or emptied_now
         elif step.uri == TransformMethod.BASE64:
             current = _base64(current)
+            spend(len(current))
+            transformed = True
         else:
             raise DereferenceError(
                 ReferenceStatus.UNSUPPORTED, f"transform {step.uri or '(none)'} is not supported"
@@ -130,8 +141,15 @@ def digest_input(
         current, emptied_now = _canonical(
             current, C14nMethod.INCLUSIVE, (), limits, dotnet_enveloped
         )
+        spend(len(current))
         emptied = emptied or emptied_now
+    elif not transformed:
+        spend(len(current))
     return DigestInput(current, element, whole, excluded, emptied)
+
+
+def _free(size: int) -> None:
+    """No budget: signing digests what its caller chose."""
 
 
 def _resolve(

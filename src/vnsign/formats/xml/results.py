@@ -59,7 +59,10 @@ class ReferenceQuirk(enum.StrEnum):
     #: An enveloped-signature transform on a reference to a ``ds:Object`` inside the
     #: Signature itself. Strict XPath semantics give an empty node-set; .NET
     #: ``SignedXml`` digests the Object. The digest matched the Object's content,
-    #: so that content is what was signed (OBS-EINVOICE-ENVELOPED-OBJECT).
+    #: so that content is what was signed (OBS-EINVOICE-ENVELOPED-OBJECT). Accepted
+    #: only for what e-invoices do: ``URI="#id"`` naming an Object of the same
+    #: Signature that holds nothing but ``SignatureProperties/SignatureProperty/
+    #: SigningTime``; any other reference into a Signature keeps the strict reading.
     DOTNET_ENVELOPED_OBJECT = "dotnet-enveloped-object"
 
 
@@ -117,11 +120,28 @@ class ReferenceResult:
     #: The exact octets that were digested (what was signed).
     signed_data: bytes | None = field(default=None, repr=False)
     quirk: ReferenceQuirk | None = None
+    #: The element lies inside the Signature and the enveloped-signature transform
+    #: removed all of it: the digest covers nothing (strict XMLDSig), even when it
+    #: matches.
+    emptied_by_enveloped: bool = False
 
     @property
     def digest_ok(self) -> bool:
         """Whether the reference resolved and its digest matches."""
         return self.status is ReferenceStatus.VALID
+
+    def covers(self, element: etree._Element, signature: etree._Element) -> bool:
+        """Whether this reference's matching digest covers ``element``: it lies in
+        the element the reference resolved to, and was not removed by the
+        enveloped-signature transform, which takes out ``signature`` (the one this
+        reference belongs to) unless the .NET quirk was accepted. Says nothing about
+        the signature value: see :meth:`XmlSignatureResult.covers`."""
+        if not self.digest_ok or self.element is None or self.emptied_by_enveloped:
+            return False
+        if not is_within(element, self.element):
+            return False
+        removed = self.excludes_signature and self.quirk is None
+        return not (removed and is_within(element, signature))
 
     @property
     def weak(self) -> bool:
@@ -269,7 +289,11 @@ class XmlSignatureResult:
     def signed_elements(self) -> tuple[etree._Element, ...]:
         """The elements whose digests verified, in reference order (for a report;
         only a ``VALID`` signature makes them signed, see :meth:`covers`)."""
-        return tuple(r.element for r in self.references if r.digest_ok and r.element is not None)
+        return tuple(
+            r.element
+            for r in self.references
+            if r.digest_ok and r.element is not None and not r.emptied_by_enveloped
+        )
 
     @property
     def timestamps(self) -> tuple[TimestampCheck, ...]:
@@ -285,15 +309,7 @@ class XmlSignatureResult:
         """
         if not self.valid:
             return False
-        for reference in self.references:
-            if not reference.digest_ok or reference.element is None:
-                continue
-            if not is_within(element, reference.element):
-                continue
-            if reference.excludes_signature and is_within(element, self.element):
-                continue
-            return True
-        return False
+        return any(reference.covers(element, self.element) for reference in self.references)
 
     def reference_to(self, element: etree._Element) -> ReferenceResult | None:
         """The reference that resolved to ``element`` itself, if any."""

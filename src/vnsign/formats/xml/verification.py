@@ -11,6 +11,11 @@ Rules that defeat signature wrapping:
 * the result names the element each reference resolved to, and
   :meth:`XmlSignatureResult.covers` tells a profile whether the element it reads
   is inside what was verified.
+
+The work is bounded (:class:`~vnsign.formats.xml.limits.VerifyLimits`):
+signatures, references and transforms are counted and the octets to digest
+estimated before anything is digested, and a document beyond the limits is
+refused with :class:`~vnsign.errors.HostileInputError`.
 """
 
 from __future__ import annotations
@@ -28,14 +33,20 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 from lxml import etree
 
 from vnsign.errors import InputError
-from vnsign.formats.xml.algorithms import C14nMethod, DigestMethod, SignatureMethod
+from vnsign.formats.xml.algorithms import C14nMethod, DigestMethod, SignatureMethod, TransformMethod
 from vnsign.formats.xml.canonical import canonicalize
 from vnsign.formats.xml.ids import IdIndex
 from vnsign.formats.xml.keyinfo import KeyInfoContent, PublicKey, read_key_info, subject_name_text
+from vnsign.formats.xml.limits import DEFAULT_VERIFY_LIMITS, DigestBudget, VerifyLimits
 from vnsign.formats.xml.namespaces import DS, EXC_C14N, XADES
 from vnsign.formats.xml.parsing import DEFAULT_LIMITS, ParseLimits, parse_xml, text_value
-from vnsign.formats.xml.paths import element_path, local_name
-from vnsign.formats.xml.references import DereferenceError, digest_input, read_transforms
+from vnsign.formats.xml.paths import ElementPaths, local_name
+from vnsign.formats.xml.references import (
+    DereferenceError,
+    TransformStep,
+    digest_input,
+    read_transforms,
+)
 from vnsign.formats.xml.results import (
     AlgorithmUse,
     KeySource,
@@ -49,6 +60,7 @@ from vnsign.formats.xml.results import (
 )
 from vnsign.formats.xml.signature_values import verify_value
 from vnsign.formats.xml.times import parse_time
+from vnsign.formats.xml.workload import check_workload
 from vnsign.formats.xml.xades_reading import certificate_values, read_xades
 
 __all__ = ["verify_xml"]
@@ -66,6 +78,8 @@ def verify_xml(
     certificates: Sequence[x509.Certificate] = (),
     external: Mapping[str, bytes] | None = None,
     limits: ParseLimits = DEFAULT_LIMITS,
+    verify_limits: VerifyLimits = DEFAULT_VERIFY_LIMITS,
+    budget: DigestBudget | None = None,
 ) -> XmlVerificationResult:
     """Verify every XMLDSig signature in ``data``.
 
@@ -75,26 +89,53 @@ def verify_xml(
     exactly as it was); bytes are parsed safely first, which raises
     :class:`~vnsign.errors.HostileInputError` or
     :class:`~vnsign.errors.MalformedInputError` for unusable input.
+
+    ``verify_limits`` bounds the work: a document with more signatures,
+    references or transforms, or whose references would have more octets
+    canonicalized and digested, raises :class:`~vnsign.errors.HostileInputError`
+    before anything is digested. ``budget`` shares one digest budget between
+    several calls (the nested packages of an edXML inspection); by default each
+    call has ``verify_limits.max_digested_bytes``.
     """
-    tree = data if isinstance(data, etree._ElementTree) else parse_xml(data, limits=limits)
+    if isinstance(data, etree._ElementTree):
+        tree, size = data, None
+    else:
+        tree = parse_xml(data, limits=limits)
+        size = len(data)
     ids = IdIndex(tree)
     signatures = [
         s for s in tree.iter(_SIGNATURE) if not any(a.tag == _SIGNATURE for a in s.iterancestors())
     ]
-    results = tuple(
-        _verify_signature(s, tree, ids, tuple(certificates), external, limits) for s in signatures
+    if budget is None:
+        budget = DigestBudget(verify_limits.max_digested_bytes)
+    check_workload(
+        tree,
+        signatures,
+        ids,
+        limits=verify_limits,
+        budget=budget,
+        external=external,
+        document_size=size,
     )
+    context = _Context(tree, ids, tuple(certificates), external, limits, budget, ElementPaths())
+    results = tuple(_verify_signature(s, context) for s in signatures)
     return XmlVerificationResult(results, ids.duplicates, tree)
 
 
-def _verify_signature(
-    signature: etree._Element,
-    tree: etree._ElementTree,
-    ids: IdIndex,
-    supplied: tuple[x509.Certificate, ...],
-    external: Mapping[str, bytes] | None,
-    limits: ParseLimits,
-) -> XmlSignatureResult:
+@dataclass(frozen=True)
+class _Context:
+    """What every signature of one document is verified with."""
+
+    tree: etree._ElementTree
+    ids: IdIndex
+    supplied: tuple[x509.Certificate, ...]
+    external: Mapping[str, bytes] | None
+    limits: ParseLimits
+    budget: DigestBudget
+    paths: ElementPaths
+
+
+def _verify_signature(signature: etree._Element, ctx: _Context) -> XmlSignatureResult:
     parts = _read_structure(signature)
     structure = parts.problems
     problems: list[str] = []
@@ -103,8 +144,7 @@ def _verify_signature(
     c14n = C14nMethod.parse(c14n_uri)
     method = SignatureMethod.parse(method_uri)
     references = tuple(
-        _check_reference(i, r, tree, ids, signature, external, limits)
-        for i, r in enumerate(parts.references)
+        _check_reference(i, r, signature, ctx) for i, r in enumerate(parts.references)
     )
     content = read_key_info(parts.key_info)
     problems.extend(content.problems)
@@ -116,6 +156,7 @@ def _verify_signature(
             canonical = canonicalize(signed_info, c14n, inclusive_prefixes=prefixes)
         except InputError as exc:
             structure.append(str(exc))
+        ctx.budget.spend(len(canonical))  # outside the try: a refusal is not a malformed signature
     raw: bytes | None = None
     if value_element is not None:
         try:
@@ -123,7 +164,7 @@ def _verify_signature(
         except (binascii.Error, ValueError):
             problems.append("ds:SignatureValue is not base64")
     signer, source, value_valid, candidates = _find_signer(
-        method, canonical, raw, content, xades_certs, supplied
+        method, canonical, raw, content, xades_certs, ctx.supplied
     )
     ambiguous_key = False
     if value_valid and signer is not None:
@@ -137,7 +178,7 @@ def _verify_signature(
     signing_time = (
         xades.signing_time
         if xades and xades.signing_time
-        else _property_time(signature, references)
+        else _property_time(signature, references, ctx.paths)
     )
     certificates = tuple(dict.fromkeys((*content.certificates, *xades_certs)))
     status, message = _status(
@@ -157,7 +198,7 @@ def _verify_signature(
     )
     return XmlSignatureResult(
         element=signature,
-        path=element_path(signature),
+        path=ctx.paths.path(signature),
         id=signature.get("Id"),
         status=status,
         signature_value_valid=value_valid,
@@ -298,11 +339,8 @@ def _status(
 def _check_reference(
     index: int,
     reference: etree._Element,
-    tree: etree._ElementTree,
-    ids: IdIndex,
     signature: etree._Element,
-    external: Mapping[str, bytes] | None,
-    limits: ParseLimits,
+    ctx: _Context,
 ) -> ReferenceResult:
     uri = reference.get("URI")
     steps = read_transforms(reference)
@@ -323,7 +361,7 @@ def _check_reference(
             raise ValueError("missing")
         expected = base64.b64decode("".join(text_value(value_element).split()), validate=True)
     except (binascii.Error, ValueError):
-        element, path, tag = _located(uri, tree, ids)
+        element, path, tag = _located(uri, ctx)
         return make(
             status=ReferenceStatus.MALFORMED,
             message="the Reference lacks a readable DigestMethod and DigestValue",
@@ -333,7 +371,7 @@ def _check_reference(
         )
     method = DigestMethod.parse(digest_uri)
     if method is None:
-        element, path, tag = _located(uri, tree, ids)
+        element, path, tag = _located(uri, ctx)
         return make(
             status=ReferenceStatus.UNSUPPORTED,
             message=f"digest algorithm {digest_uri!r} is not supported",
@@ -342,12 +380,21 @@ def _check_reference(
             element_path=path,
             element_tag=tag,
         )
+    digest = functools.partial(
+        digest_input,
+        uri,
+        steps,
+        tree=ctx.tree,
+        ids=ctx.ids,
+        signature=signature,
+        external=ctx.external,
+        limits=ctx.limits,
+        budget=ctx.budget,
+    )
     try:
-        data = digest_input(
-            uri, steps, tree=tree, ids=ids, signature=signature, external=external, limits=limits
-        )
+        data = digest()
     except DereferenceError as exc:
-        element, path, tag = _located(uri, tree, ids)
+        element, path, tag = _located(uri, ctx)
         return make(
             status=exc.status,
             message=exc.message,
@@ -358,32 +405,48 @@ def _check_reference(
         )
     computed = method.compute(data.data)
     quirk = None
-    if not hmac.compare_digest(computed, expected) and data.emptied_by_enveloped:
-        dotnet = digest_input(
-            uri,
-            steps,
-            tree=tree,
-            ids=ids,
-            signature=signature,
-            external=external,
-            limits=limits,
-            dotnet_enveloped=True,
-        )
+    # The .NET reading is tried only for what real e-invoices do; anywhere else the
+    # strict reading (nothing digested) stands, so the quirk cannot make other
+    # parts of a Signature (KeyInfo, SignedInfo, an Object with data) pass as signed.
+    quirk_allowed = data.emptied_by_enveloped and _signing_time_object(
+        uri, data.element, signature, steps
+    )
+    if not hmac.compare_digest(computed, expected) and quirk_allowed:
+        dotnet = digest(dotnet_enveloped=True)
         dotnet_digest = method.compute(dotnet.data)
         if hmac.compare_digest(dotnet_digest, expected):
             data, computed, quirk = dotnet, dotnet_digest, ReferenceQuirk.DOTNET_ENVELOPED_OBJECT
     element = data.element
-    path = element_path(element) if element is not None else None
+    path = ctx.paths.path(element) if element is not None else None
     ok = hmac.compare_digest(computed, expected)
+    emptied = data.emptied_by_enveloped and quirk is None
+    where = repr(path or uri)
     if ok and quirk:
         message = (
-            "digest matches the Object's content as .NET SignedXml computes it; strict XMLDSig "
-            "would digest nothing (OBS-EINVOICE-ENVELOPED-OBJECT)"
+            "digest matches the Object's content (SignatureProperty/SigningTime) as .NET "
+            "SignedXml computes it; strict XMLDSig would digest nothing "
+            "(OBS-EINVOICE-ENVELOPED-OBJECT)"
+        )
+    elif ok and emptied:
+        message = (
+            f"digest matches nothing: {where} lies inside the Signature, and the "
+            "enveloped-signature transform removes all of it, so none of it is signed"
         )
     elif ok:
         message = f"digest matches {path or uri}"
+    elif emptied:
+        accepted = (
+            "the .NET reading does not match either"
+            if quirk_allowed
+            else "the .NET reading (OBS-EINVOICE-ENVELOPED-OBJECT) is accepted only for an "
+            "Object holding SignatureProperties/SignatureProperty/SigningTime, referenced by Id"
+        )
+        message = (
+            f"digest of {where} does not match: it lies inside the Signature and the "
+            f"enveloped-signature transform leaves nothing of it to digest; {accepted}"
+        )
     else:
-        message = f"digest of {path or uri!r} does not match: the data changed after signing"
+        message = f"digest of {where} does not match: the data changed after signing"
     return make(
         status=ReferenceStatus.VALID if ok else ReferenceStatus.DIGEST_MISMATCH,
         message=message,
@@ -396,22 +459,75 @@ def _check_reference(
         computed_digest=computed,
         signed_data=data.data,
         quirk=quirk,
+        emptied_by_enveloped=emptied,
     )
 
 
+def _signing_time_object(
+    uri: str | None,
+    element: etree._Element | None,
+    signature: etree._Element,
+    steps: Sequence[TransformStep],
+) -> bool:
+    """Whether a reference is the e-invoice pattern .NET signers produce
+    (OBS-EINVOICE-ENVELOPED-OBJECT): ``URI="#id"`` naming a ``ds:Object`` of this
+    Signature that holds only ``SignatureProperties/SignatureProperty/SigningTime``,
+    with no transform but enveloped-signature and canonicalization."""
+    if not uri or not uri.startswith("#") or uri.startswith("#xpointer("):
+        return False
+    if element is None or element.tag != _ds("Object") or element.getparent() is not signature:
+        return False
+    if not all(
+        s.uri == TransformMethod.ENVELOPED_SIGNATURE or C14nMethod.parse(s.uri) is not None
+        for s in steps
+    ):
+        return False
+    return _holds_only_signing_time(element)
+
+
+def _holds_only_signing_time(obj: etree._Element) -> bool:
+    """``obj`` holds one SignatureProperties of SignatureProperty elements (no
+    namespace, as e-invoices write them, or XMLDSig's), each holding only
+    SigningTime elements with text; no other text anywhere, at least one SigningTime."""
+    children = _elements(obj)
+    if len(children) != 1 or not _property_element(children[0], "SignatureProperties"):
+        return False
+    properties = _elements(children[0])
+    if not properties or not all(_property_element(p, "SignatureProperty") for p in properties):
+        return False
+    times = [t for p in properties for t in _elements(p)]
+    if not times or not all(local_name(t) == "SigningTime" and not _elements(t) for t in times):
+        return False
+    for node in obj.iterdescendants():
+        if isinstance(node, etree._ProcessingInstruction) or (node.tail or "").strip():
+            return False  # a processing instruction is digested like data
+        named = isinstance(node.tag, str) and local_name(node) != "SigningTime"
+        if named and (node.text or "").strip():
+            return False
+    return not (obj.text or "").strip()
+
+
+def _elements(node: etree._Element) -> list[etree._Element]:
+    return [child for child in node if isinstance(child.tag, str)]
+
+
+def _property_element(element: etree._Element, local: str) -> bool:
+    return local_name(element) == local and etree.QName(element).namespace in (None, DS)
+
+
 def _located(
-    uri: str | None, tree: etree._ElementTree, ids: IdIndex
+    uri: str | None, ctx: _Context
 ) -> tuple[etree._Element | None, str | None, str | None]:
     """Where an unverifiable reference points, for the report (ambiguous: nowhere)."""
     element: etree._Element | None = None
     if uri == "":
-        element = tree.getroot()
+        element = ctx.tree.getroot()
     elif uri and uri.startswith("#"):
-        found = ids.lookup(uri[1:])
+        found = ctx.ids.lookup(uri[1:])
         element = found[0] if len(found) == 1 else None
     if element is None:
         return None, None, None
-    return element, element_path(element), element.tag
+    return element, ctx.paths.path(element), element.tag
 
 
 def _find_signer(
@@ -470,7 +586,7 @@ def _named(cert: x509.Certificate, content: KeyInfoContent) -> bool:
 
 
 def _property_time(
-    signature: etree._Element, references: tuple[ReferenceResult, ...]
+    signature: etree._Element, references: tuple[ReferenceResult, ...], paths: ElementPaths
 ) -> SigningTimeClaim | None:
     for obj in signature.iterfind(_ds("Object")):
         for element in obj.iter():
@@ -480,17 +596,14 @@ def _property_time(
                 continue
             text = element.text or ""
             value, assumed = parse_time(text)
-            signed = any(
-                r.digest_ok
-                and r.element is not None
-                and (r.element is element or r.element in set(element.iterancestors()))
-                for r in references
-            )
+            # signed only where a digest really covered it: not through a reference the
+            # enveloped-signature transform emptied, nor one that excluded this Signature
+            signed = any(r.covers(element, signature) for r in references)
             return SigningTimeClaim(
                 text=text,
                 value=value,
                 source="SignatureProperty/SigningTime",
-                path=element_path(element),
+                path=paths.path(element),
                 signed=signed,
                 offset_assumed=assumed,
             )

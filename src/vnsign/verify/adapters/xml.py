@@ -8,12 +8,20 @@ values, the level, and the quirks accepted on the way. The e-invoice and edXML
 adapters reuse :func:`signature_facts` and say which element is the document.
 
 Mapping to EN 319 102-1 (through :class:`~vnsign.verify.facts.SignatureFacts`):
-a broken structure, an unsupported algorithm or transform, a reference that
-cannot be resolved to exactly one element (signature wrapping) or a signature
-that leaves part of the document unsigned is a FORMAT_FAILURE; a digest that no
-longer matches is a HASH_FAILURE; a signature value that does not verify is a
-SIG_CRYPTO_FAILURE; a key that no certificate names, or a XAdES signing
-certificate reference naming another certificate, is NO_SIGNING_CERTIFICATE_FOUND.
+a broken structure, an unsupported algorithm or transform, or a reference that
+cannot be resolved to exactly one element (signature wrapping) is a
+FORMAT_FAILURE (``format_problem``, TECH-FORMAT); so is a signature that leaves
+part of the document unsigned (``coverage`` PARTIAL, judged by TECH-COVERAGE
+with what is signed and what is not in ``details["signed"]`` and
+``details["unsigned"]``); a digest that no longer matches is a HASH_FAILURE; a
+signature value that does not verify is a SIG_CRYPTO_FAILURE; a key that no
+certificate names, or a XAdES signing certificate reference naming another
+certificate, is NO_SIGNING_CERTIFICATE_FOUND.
+
+The work is bounded by :func:`~vnsign.formats.xml.verify_xml` itself
+(:class:`~vnsign.formats.xml.limits.VerifyLimits`): a document whose signatures
+would make it digest too much raises :class:`~vnsign.errors.HostileInputError`,
+an ``error`` report.
 """
 
 from __future__ import annotations
@@ -39,12 +47,9 @@ from vnsign.formats.xml import (
     parse_xml,
     verify_xml,
 )
-from vnsign.formats.xml.ids import IdIndex
-from vnsign.formats.xml.namespaces import DS
 from vnsign.pki.identity import CertificateInfo
 from vnsign.verify.adapters.xml_coverage import XmlCoverage, coverage_of
 from vnsign.verify.facts import (
-    Coverage,
     DocumentFacts,
     DocumentFormat,
     SignatureFacts,
@@ -53,8 +58,6 @@ from vnsign.verify.facts import (
 )
 
 __all__ = [
-    "MAX_DIGESTED",
-    "check_workload",
     "duplicate_id_problems",
     "signature_facts",
     "timestamp_facts",
@@ -73,12 +76,6 @@ _UNRESOLVED = frozenset(
     }
 )
 _LEVELS = {"B-B": "XAdES-B-B", "B-T": "XAdES-B-T", "B-LT": "XAdES-B-LT"}
-_REFERENCE = f"{{{DS}}}Reference"
-#: Octets the references of one document may make the verifier canonicalize and
-#: digest, all signatures together (twice the largest document parse_xml reads).
-#: Signatures x references x size beyond it is a document built to exhaust the
-#: verifier, refused like an entity bomb.
-MAX_DIGESTED = 512 << 20
 
 
 def xml_facts(data: bytes) -> DocumentFacts:
@@ -89,7 +86,6 @@ def xml_facts(data: bytes) -> DocumentFacts:
     (hostile, malformed); broken *signatures* are facts, not errors.
     """
     tree = parse_xml(data, what="XML document")
-    check_workload(tree, len(data))
     result = verify_tree(tree)
     root = tree.getroot()
     signatures = tuple(
@@ -105,45 +101,11 @@ def xml_facts(data: bytes) -> DocumentFacts:
     )
 
 
-def check_workload(tree: etree._ElementTree, size: int) -> None:
-    """Refuse (:class:`~vnsign.errors.HostileInputError`) a document whose references
-    would make the verifier digest more than :data:`MAX_DIGESTED` octets.
-
-    A reference costs the size of what it names: the whole document (``size``) for
-    ``URI=""`` and XPointers, the serialized element for ``#id``; external data
-    costs nothing (it is never fetched). Sizes are measured only until the budget
-    is spent, so the check itself stays within it.
-    """
-    ids: IdIndex | None = None
-    measured: dict[etree._Element, int] = {}
-    total = 0
-    for reference in tree.iter(_REFERENCE):
-        uri = reference.get("URI")
-        if uri is None or (uri and not uri.startswith("#")):
-            continue
-        if uri == "" or uri.startswith("#xpointer("):
-            cost = size
-        else:
-            if ids is None:
-                ids = IdIndex(tree)
-            found = ids.lookup(uri[1:])
-            if len(found) != 1:
-                continue  # unresolvable: nothing is digested
-            target = found[0]
-            if target not in measured:
-                measured[target] = len(etree.tostring(target, with_tail=False))
-            cost = measured[target]
-        total += cost
-        if total > MAX_DIGESTED:
-            raise HostileInputError(
-                f"the document's signatures would have vnsign digest more than "
-                f"{MAX_DIGESTED >> 20} MiB (many references over a large document); refused"
-            )
-
-
 def verify_tree(tree: etree._ElementTree) -> XmlVerificationResult:
     """:func:`~vnsign.formats.xml.verify_xml` on a parsed tree; anything a hostile
-    document makes it raise becomes an :class:`~vnsign.errors.InputError`."""
+    document makes it raise becomes an :class:`~vnsign.errors.InputError` (a
+    document beyond its work limits raises
+    :class:`~vnsign.errors.HostileInputError`)."""
     try:
         return verify_xml(tree)
     except InputError:
@@ -210,9 +172,7 @@ def _facts(
     signer, signer_note = _signer(signature)
     if signer_note:
         notes.append(signer_note)
-    format_problem = _format_problem(signature, unresolved, coverage)
-    if coverage.coverage is Coverage.PARTIAL and not integrity:
-        integrity = coverage.problem
+    format_problem = _format_problem(signature, unresolved)
 
     claim = signature.signing_time
     claimed_time = claim.value if claim is not None and claim.signed else None
@@ -279,9 +239,7 @@ def _reference(reference: ReferenceResult) -> dict[str, object]:
     }
 
 
-def _format_problem(
-    signature: XmlSignatureResult, unresolved: list[ReferenceResult], coverage: XmlCoverage
-) -> str:
+def _format_problem(signature: XmlSignatureResult, unresolved: list[ReferenceResult]) -> str:
     if signature.status is SignatureStatus.MALFORMED:
         return "the ds:Signature is malformed: " + ("; ".join(signature.problems) or "?")
     if signature.status is SignatureStatus.UNSUPPORTED:
@@ -296,7 +254,7 @@ def _format_problem(
     ):
         # value and digests hold, yet verify_xml refused: KeyInfo names two keys
         return "KeyInfo is ambiguous: " + "; ".join(signature.problems)
-    return coverage.problem
+    return ""  # partial coverage is not a format problem here: TECH-COVERAGE names it
 
 
 def _xades_names_another_certificate(signature: XmlSignatureResult) -> bool:

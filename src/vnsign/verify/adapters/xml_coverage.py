@@ -14,7 +14,18 @@ or text around signed elements and their signatures (``<Root><Data Id=..>
 <ds:Signature>``), whose name alone is not signed. A bare element anywhere else
 is content: its name or mere presence can change what the document says. The
 signature's other ``ds:Object`` children carry data (an enveloping signature's
-content, an e-invoice's SigningTime) and must be covered like the rest.
+content) and must be covered like the rest, except those holding only
+``ds:SignatureProperties``: assertions about the signature (an e-invoice's
+SigningTime), like XAdES properties. Whether *they* are signed is the signing
+time's question (EINV-SIGNINGTIME, TECH-SIGNING-TIME), not the document's.
+
+A reference into the signature itself with the enveloped-signature transform
+digests nothing (strict XMLDSig) and covers nothing, unless verify_xml accepted
+the .NET reading for an e-invoice's SigningTime Object
+(OBS-EINVOICE-ENVELOPED-OBJECT): then it covers that Object.
+
+The verdict is TECH-COVERAGE's; :attr:`XmlCoverage.signed` and
+:attr:`XmlCoverage.unsigned` are what its message names.
 """
 
 from __future__ import annotations
@@ -28,7 +39,7 @@ from lxml import etree
 from vnsign.formats.xml.canonical import is_within
 from vnsign.formats.xml.namespaces import DS
 from vnsign.formats.xml.paths import element_path
-from vnsign.formats.xml.results import ReferenceStatus, XmlSignatureResult
+from vnsign.formats.xml.results import ReferenceResult, ReferenceStatus, XmlSignatureResult
 from vnsign.verify.facts import Coverage
 
 __all__ = ["XmlCoverage", "coverage_of"]
@@ -36,6 +47,8 @@ __all__ = ["XmlCoverage", "coverage_of"]
 _SIGNATURE = f"{{{DS}}}Signature"
 _OBJECT = f"{{{DS}}}Object"
 _KEY_INFO = f"{{{DS}}}KeyInfo"
+# e-invoices put SignatureProperties in no namespace (xmlns=""), others in XMLDSig's
+_PROPERTIES = frozenset({f"{{{DS}}}SignatureProperties", "SignatureProperties"})
 _XADES_NAMESPACES = "http://uri.etsi.org/01903/"  # v1.1.1, v1.2.2, v1.3.2, v1.4.1
 _QUALIFYING = frozenset({"QualifyingProperties", "QualifyingPropertiesReference"})
 # A reference whose digest was computed (matching or not) says what it signs.
@@ -58,36 +71,26 @@ class XmlCoverage:
     #: Path of the first element of the scope that no reference covers (partial).
     unsigned: str | None = None
 
-    @property
-    def problem(self) -> str:
-        """Why the coverage is partial, for the report ("" when it is not)."""
-        if self.coverage is not Coverage.PARTIAL:
-            return ""
-        if not self.signed:
-            return (
-                f"the signature signs none of the document's content; {self.unsigned} is not signed"
-            )
-        return (
-            f"the signature covers only part of the document ({', '.join(self.signed)}); "
-            f"{self.unsigned} is not signed"
-        )
-
 
 def coverage_of(signature: XmlSignatureResult, scope: etree._Element | None) -> XmlCoverage:
     """The coverage of ``signature`` over ``scope``: the document element, or the
     element a profile declares to be the document (None: that element is missing)."""
+    counted = [r for r in signature.references if _signs_something(r)]
     targets: dict[etree._Element, _Cover] = {}
-    for reference in signature.references:
-        if reference.element is None or reference.status not in _COMPUTED:
+    for reference in counted:
+        element = reference.element
+        if element is None:
             continue
-        cover = _Cover.BUT_SIGNATURE if reference.excludes_signature else _Cover.FULL
-        targets[reference.element] = max(targets.get(reference.element, _Cover.NONE), cover)
+        # the accepted .NET reading digests the whole Object: nothing was taken out
+        removed = reference.excludes_signature and reference.quirk is None
+        cover = _Cover.BUT_SIGNATURE if removed else _Cover.FULL
+        targets[element] = max(targets.get(element, _Cover.NONE), cover)
     own = signature.element
     signed = tuple(
         dict.fromkeys(
             r.element_path or element_path(r.element)
-            for r in signature.references
-            if r.element is not None and r.status in _COMPUTED and not _machinery(r.element, own)
+            for r in counted
+            if r.element is not None and not _machinery(r.element, own)
         )
     )
     if not targets:
@@ -101,6 +104,15 @@ def coverage_of(signature: XmlSignatureResult, scope: etree._Element | None) -> 
             return XmlCoverage(Coverage.PARTIAL, signed, element_path(found))
     # The whole scope is signed: the document, or what the profile says the document is.
     return XmlCoverage(Coverage.ENTIRE_FILE, signed)
+
+
+def _signs_something(reference: ReferenceResult) -> bool:
+    """A reference whose digest was computed (matching or not: a mismatch is
+    TECH-HASH's), except a matching digest of nothing: the enveloped-signature
+    transform emptied what it names, so it signs none of it."""
+    if reference.element is None or reference.status not in _COMPUTED:
+        return False
+    return not (reference.emptied_by_enveloped and reference.digest_ok)
 
 
 def _first_uncovered(
@@ -156,9 +168,12 @@ def _machinery(element: etree._Element, signature: etree._Element) -> bool:
 
 def _data_objects(signature: etree._Element) -> Iterator[etree._Element]:
     """The signature's ``ds:Object`` children that carry data (not XAdES properties,
-    not empty)."""
+    not signature properties, not empty)."""
     for obj in signature.iterfind(_OBJECT):
         if any(_qualifying(child) for child in obj):
+            continue
+        children = [child for child in obj if isinstance(child.tag, str)]
+        if children and all(child.tag in _PROPERTIES for child in children):
             continue
         if len(obj) == 0 and not (obj.text or "").strip():
             continue

@@ -9,7 +9,13 @@ from datetime import datetime, timedelta
 
 from vnsign.pki.identity import Regime
 from vnsign.pki.status import Indication, SubIndication
-from vnsign.verify.facts import Coverage, DocumentFormat, ModificationKind, SignatureKind
+from vnsign.verify.facts import (
+    Coverage,
+    DocumentFormat,
+    ModificationKind,
+    SignatureFacts,
+    SignatureKind,
+)
 from vnsign.verify.report import VIETNAM, TimeSource
 from vnsign.verify.rules.base import (
     DocumentContext,
@@ -31,6 +37,8 @@ _MODIFICATION_VI = {
     ModificationKind.ANNOTATIONS: "thêm hoặc sửa chú thích",
     ModificationKind.OTHER: "thay đổi nội dung",
 }
+#: Formats whose signatures are XML signatures (coverage by element, not byte range).
+_XML_FORMATS = frozenset({DocumentFormat.XML, DocumentFormat.EINVOICE, DocumentFormat.EDXML})
 _REGIME_VI = {
     Regime.PUBLIC: "chữ ký số công cộng",
     Regime.OFFICIAL_DUTY: "chữ ký số chuyên dùng công vụ",
@@ -161,10 +169,13 @@ def signature_value(ctx: SignatureContext) -> Outcome:
     "TECH-COVERAGE",
     "Phạm vi được ký",
     "What the signature covers",
-    "ISO 32000-2 §12.8.1 (ByteRange); Luật GDĐT 20/2023 Điều 22.3(d)",
+    "ISO 32000-2 §12.8.1 (ByteRange); W3C XMLDSig 1.1 §8.1.1 (Only What is Signed is Secure); "
+    "Luật GDĐT 20/2023 Điều 22.3(d)",
 )
 def coverage(ctx: SignatureContext) -> Outcome:
     facts = ctx.facts
+    if ctx.document.format in _XML_FORMATS:
+        return _xml_coverage(facts)
     if ctx.document.format is not DocumentFormat.PDF:
         return not_applicable()
     if facts.coverage is Coverage.ENTIRE_FILE:
@@ -178,6 +189,46 @@ def coverage(ctx: SignatureContext) -> Outcome:
     return failed(
         f"Chữ ký không bao phủ toàn bộ tài liệu, có phần dữ liệu không được ký ({detail}).",
         f"The signature does not cover the whole document: some data is not signed ({detail}).",
+    )
+
+
+def _xml_coverage(facts: SignatureFacts) -> Outcome:
+    """An XML signature covers the document when every element of it lies in an
+    element a reference verified (the adapter decides, per format, what the
+    document is: for an e-invoice signature, what its role signs); the message
+    names what is signed and the first part that is not."""
+    if facts.format_problem:
+        return not_applicable(
+            "Không kiểm tra được vì chữ ký không đọc được.",
+            "Not checkable: the signature is unreadable.",
+        )
+    paths = facts.details.get("signed")
+    signed = ", ".join(str(p) for p in paths) if isinstance(paths, tuple) and paths else "-"
+    unsigned = str(facts.details.get("unsigned") or "?")
+    if "einvoice" in facts.details:
+        scope_vi, scope_en = "phần hóa đơn mà chữ ký này phải ký", "the invoice it must sign"
+    else:
+        scope_vi, scope_en = "tài liệu", "the document"
+    if facts.coverage is Coverage.ENTIRE_FILE:
+        return passed(
+            f"Chữ ký bao phủ toàn bộ {scope_vi} (phần được ký: {signed}).",
+            f"The signature covers all of {scope_en} (signed: {signed}).",
+        )
+    if facts.coverage is Coverage.PARTIAL and signed != "-":
+        return failed(
+            f"Chữ ký chỉ bao phủ một phần {scope_vi}: phần được ký là {signed}; {unsigned} "
+            "không được ký.",
+            f"The signature covers only part of {scope_en}: it signs {signed}; {unsigned} is "
+            "not signed.",
+        )
+    if facts.coverage is Coverage.PARTIAL:
+        return failed(
+            f"Chữ ký không ký nội dung nào của {scope_vi}; {unsigned} không được ký.",
+            f"The signature signs none of {scope_en}; {unsigned} is not signed.",
+        )
+    return not_applicable(
+        "Không xác định được phạm vi được ký: không tham chiếu nào được tính giá trị băm.",
+        "What the signature covers is unknown: no reference could be digested.",
     )
 
 
