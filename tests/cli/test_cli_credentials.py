@@ -427,15 +427,18 @@ def test_remote_pdf_signing_refuses_what_it_cannot_do_before_asking(
     remote = ["sign", "pdf", str(a), *signer.arguments]
     image = tmp_path / "chu-ky.png"
     image.write_bytes(b"not used")
+    tsa = ["--tsa", "http://127.0.0.1:9/tsa"]
     for extra, says in (
-        (["--image", str(image), "--role", "organization"], "--role, --image: not available"),
-        (["--hash", "sha512"], "--hash: not available with --remote"),
-        (["--level", "b-lt"], "raise the signed PDFs to B-LT with vnsign extend"),
+        (["--level", "b-lt", *tsa], "PAdES B-LT needs --trust-root"),
         (["--level", "b-t"], "PAdES B-T needs --tsa"),
+        (["--level", "b-lta", "--pdf-password-env", "HOME"], "which vnsign never writes down"),
         ([str(b), "--out", str(tmp_path / "x.pdf")], "--out is for one FILE"),
     ):
         assert main([*remote, *extra]) == EXIT_USAGE, extra
         assert says in capsys.readouterr().err
+    # options remote signing now takes are checked as for a key, before asking
+    assert main([*remote, "--image", str(image), "--role", "organization"]) == EXIT_ERROR
+    assert "not a readable image" in one_error_line(capsys.readouterr().err)
     signed_a = a.with_name("a.signed.pdf")  # also an input: a.pdf's output must not replace it
     signed_a.write_bytes(a.read_bytes())
     for extra in (["--out", str(a)], [str(a)], [str(signed_a)]):

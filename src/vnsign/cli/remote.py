@@ -4,10 +4,10 @@ Also the remote pieces of the ``vnsign sign`` commands: :func:`remote_options`
 (``--remote csc|csc-v2|mss|smartca`` and the rest, part of
 :func:`vnsign.cli._credentials.credential_options`), :func:`remote_sign_pdfs`
 (``vnsign sign pdf --remote``: deferred signing of one or many PDFs with one
-confirmation, resumable, with a waiting indicator showing what the phone
-displays) and :func:`open_remote_credential` (live mode, for ``vnsign sign
-xml|einvoice|cades --remote``: a credential whose every signature is one
-confirmation).
+confirmation, in any Decree 30 form and PAdES level, resumable, with a waiting
+indicator showing what the phone displays) and :func:`open_remote_credential`
+(live mode, for ``vnsign sign xml|einvoice|cades --remote``: a credential whose
+every signature is one confirmation).
 """
 
 from __future__ import annotations
@@ -19,8 +19,18 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from cryptography import x509
 
 from vnsign.errors import InputError, VnsignError
+from vnsign.formats.pdf.deferred import DeferredPdfJob, sign_deferred_pdfs
+from vnsign.formats.pdf.options import (
+    INVISIBLE,
+    Appearance,
+    PadesLevel,
+    Role,
+    SignOptions,
+)
+from vnsign.formats.pdf.placement import Placement
 from vnsign.pki.remote.adapters import (
     REMOTE_KINDS,
     provider_for_service,
@@ -29,11 +39,9 @@ from vnsign.pki.remote.adapters import (
 )
 from vnsign.pki.remote.credential import RemoteCredential
 from vnsign.pki.remote.deferred_pdf import (
-    PdfJob,
     WaitingStatus,
     discard_attachments,
     finish_attachments,
-    sign_pdfs,
     waiting_status,
 )
 from vnsign.pki.remote.engine import RemoteSigningEngine
@@ -162,15 +170,23 @@ def remote_sign_pdfs(
     service: str,
     user: str,
     store: Path | None = None,
-    reason: str | None = None,
-    location: str | None = None,
+    role: Role = Role.PERSON,
+    level: PadesLevel | None = None,
+    appearance: Appearance | None = INVISIBLE,
+    placement: Placement | None = None,
+    options: SignOptions | None = None,
+    password: str | None = None,
     timestamp_url: str | None = None,
+    trust_roots: Sequence[x509.Certificate] = (),
     display_text: str | None = None,
     timeout: float = 300.0,
     policy: WaitPolicy | None = None,
 ) -> TransactionRecord:
     """Sign PDFs with one confirmation on ``user``'s phone (the body of
-    ``vnsign sign pdf --remote``). Raises the
+    ``vnsign sign pdf --remote``): each gets the signature ``role``,
+    ``appearance`` (``None``: the Decree 30 one of ``role``; default invisible),
+    ``placement`` and ``options`` describe, at ``level`` (default B-T with
+    ``timestamp_url``, else B-B). Raises the
     :class:`~vnsign.errors.RemoteSigningError` that says why when the
     transaction does not complete; nothing is then written to ``outputs``."""
     if len(sources) != len(outputs):
@@ -180,16 +196,29 @@ def remote_sign_pdfs(
         JsonFileStore(store or default_store_dir()),
         policy=policy,
     )
-    jobs = [PdfJob(Path(s), Path(o), Path(s).name) for s, o in zip(sources, outputs, strict=True)]
+    chosen = level or (PadesLevel.B_T if timestamp_url else PadesLevel.B_B)
+    jobs = [
+        DeferredPdfJob(
+            Path(s),
+            Path(o),
+            Path(s).name,
+            role=role,
+            level=chosen,
+            appearance=appearance,
+            placement=placement,
+            options=options or SignOptions(),
+            password=password,
+        )
+        for s, o in zip(sources, outputs, strict=True)
+    ]
     indicator = ConsoleIndicator()
     try:
-        record = sign_pdfs(
+        record = sign_deferred_pdfs(
             engine,
             user,
             jobs,
-            reason=reason,
-            location=location,
-            timestamp_url=timestamp_url,
+            timestamp=timestamp_url,
+            trust_roots=trust_roots,
             display_text=display_text,
             timeout=timeout,
             indicator=indicator,

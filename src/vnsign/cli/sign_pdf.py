@@ -11,7 +11,6 @@ from click.core import ParameterSource
 from cryptography import x509
 
 from vnsign.cli._credentials import (
-    CREDENTIAL_PARAMETERS,
     HASH_OPTION,
     CredentialChoice,
     CredentialSource,
@@ -40,6 +39,7 @@ from vnsign.formats.pdf import (
     Side,
     SignatureImage,
     SignerBlock,
+    SignJob,
     SignOptions,
     SubFilter,
     Unit,
@@ -64,9 +64,15 @@ _CERTIFY = {
     "fill-forms": DocMdpPermission.FILL_FORMS,
     "annotate": DocMdpPermission.ANNOTATE,
 }
-#: What ``--remote`` takes: its PDFs are prepared for deferred signing
-#: (:mod:`vnsign.pki.remote.deferred_pdf`) with an invisible signature, B-B or B-T.
-_REMOTE_PARAMETERS = CREDENTIAL_PARAMETERS | {"files", "out", "level", "tsa", "reason", "location"}
+#: Options that ask for a visible signature; with ``--remote`` and none of them
+#: the signature stays invisible, as it always was there.
+_APPEARANCE_PARAMETERS = frozenset(
+    {
+        "role", "image", "image_width_mm", "image_height_mm", "number", "copy_form",
+        "agency", "text_block", "font", "lines", "page", "box", "unit", "anchor",
+        "anchor_side", "signer_name", "title", "field", "over",
+    }
+)  # fmt: skip
 
 _TSA = click.option("--tsa", metavar="URL", help="RFC 3161 time-stamping authority.")
 _TRUST_ROOTS = click.option(
@@ -204,21 +210,16 @@ def pdf(
     signature, attachments and copies at the top right of page 1.
 
     With --remote the person confirms on the phone once for every FILE given
-    (each signed into FILE.signed.pdf): an invisible signature at B-B, or B-T
-    with --tsa; vnsign extend raises it later. An interrupted run is finished
-    with vnsign remote resume TX_ID.
+    (each signed into FILE.signed.pdf), with the same options; without --role,
+    an image, text or placement option the signature is invisible. An
+    interrupted run is finished with vnsign remote resume TX_ID.
     """
-    if credentials.source() is CredentialSource.REMOTE:
-        _sign_remotely(files, credentials, out, level, tsa, reason, location)
-        return
-    if len(files) > 1:
+    remote = credentials.source() is CredentialSource.REMOTE
+    if len(files) > 1 and not remote:
         raise click.UsageError(
             "several FILEs go with --remote (one confirmation for all); with a key or a "
             "token, sign one PDF per command (--out, placement and the role are per document)"
         )
-    (file,) = files
-    target = out or _default_output(file)
-    check_paths(file, target)
     chosen_role = Role(role)
     picture = (
         SignatureImage.from_file(image, width_mm=image_width_mm, height_mm=image_height_mm)
@@ -226,7 +227,7 @@ def pdf(
         else None
     )
     appearance: Appearance
-    if invisible:
+    if invisible or (remote and not _given(_APPEARANCE_PARAMETERS)):
         appearance = INVISIBLE
     elif lines:
         appearance = CustomAppearance(lines=lines, image=picture, font=font)
@@ -251,6 +252,28 @@ def pdf(
         force=force,
         check_images=not no_check_images,
     )
+    if remote:
+        _sign_remotely(
+            files,
+            credentials,
+            out,
+            SignJob(
+                files[0],
+                out or _default_output(files[0]),
+                role=chosen_role,
+                level=chosen_level,
+                appearance=appearance,
+                placement=placement,
+                password=_env(pdf_password_env),
+                options=options,
+            ),
+            tsa,
+            _roots(trust_roots),
+        )
+        return
+    (file,) = files
+    target = out or _default_output(file)
+    check_paths(file, target)
     with open_credential(credentials, display_text=f"Ký {file.name}") as credential:
         result = sign_pdf(
             file,
@@ -278,21 +301,22 @@ def _sign_remotely(
     files: tuple[Path, ...],
     credentials: CredentialChoice,
     out: Path | None,
-    level: str | None,
+    job: SignJob,
     tsa: str | None,
-    reason: str | None,
-    location: str | None,
+    trust_roots: list[x509.Certificate],
 ) -> None:
-    """``vnsign sign pdf --remote``: deferred signing, one confirmation for all ``files``."""
-    _refuse_options_remote_signing_lacks()
-    chosen = PadesLevel.parse(level) if level else PadesLevel.B_T if tsa else PadesLevel.B_B
-    if chosen.needs_validation_data:
+    """``vnsign sign pdf --remote``: deferred signing, one confirmation for all
+    ``files``, each getting the signature ``job`` describes."""
+    if job.level is PadesLevel.B_LTA and job.password is not None:
         raise click.UsageError(
-            f"--remote signs at B-B, or B-T with --tsa; raise the signed PDFs to {chosen} "
-            "with vnsign extend"
+            "--pdf-password-env with --level B-LTA: the document time stamp is added after "
+            "the confirmation and needs the file's key, which vnsign never writes down; "
+            "sign at B-LT and raise the signed PDF with vnsign extend"
         )
-    if chosen.needs_timestamp and not tsa:
-        raise click.UsageError(f"PAdES {chosen} needs --tsa")
+    if job.level.needs_timestamp and not tsa:
+        raise click.UsageError(f"PAdES {job.level} needs --tsa")
+    if job.level.needs_validation_data and not trust_roots:
+        raise click.UsageError(f"PAdES {job.level} needs --trust-root")
     if out is not None and len(files) > 1:
         raise click.UsageError("--out is for one FILE; several are signed into FILE.signed.pdf")
     outputs = [out] if out is not None else [_default_output(f) for f in files]
@@ -305,33 +329,32 @@ def _sign_remotely(
         service=credentials.service,
         user=credentials.user,
         store=credentials.remote_store,
-        reason=reason,
-        location=location,
-        timestamp_url=tsa if chosen.needs_timestamp else None,
+        role=job.role,
+        level=job.level,
+        appearance=job.appearance,
+        placement=job.placement,
+        options=job.options,
+        password=job.password,
+        timestamp_url=tsa if job.level.needs_timestamp else None,
+        trust_roots=trust_roots,
         timeout=credentials.remote_timeout,
     )
     for source, output in zip(files, outputs, strict=True):
         click.echo(f"Signed {source} → {output}")
+    shown = "invisible" if job.appearance is INVISIBLE else str(job.role)
     click.echo(
-        f"  PAdES {chosen} · invisible · {credentials.remote} transaction {record.tx_id}"
+        f"  PAdES {job.level} · {shown} · {credentials.remote} transaction {record.tx_id}"
         f" · {signer_of(record.certificate)}"
     )
 
 
-def _refuse_options_remote_signing_lacks() -> None:
-    # Every option not known to work remotely is refused rather than ignored.
+def _given(names: frozenset[str]) -> bool:
+    """Whether any of the options ``names`` was given on the command line."""
     ctx = click.get_current_context()
-    given = [
-        param.opts[0]
+    return any(
+        param.name in names and ctx.get_parameter_source(param.name) is not ParameterSource.DEFAULT
         for param in ctx.command.params
-        if param.name not in _REMOTE_PARAMETERS
-        and ctx.get_parameter_source(param.name or "") is not ParameterSource.DEFAULT
-    ]
-    if given:
-        raise click.UsageError(
-            f"{', '.join(given)}: not available with --remote, which makes an invisible "
-            "signature (B-B, or B-T with --tsa)"
-        )
+    )
 
 
 def _check_batch_paths(files: tuple[Path, ...], outputs: list[Path]) -> None:

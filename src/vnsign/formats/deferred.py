@@ -3,21 +3,25 @@
 ::
 
     from vnsign.formats.deferred import sign_documents
+    from vnsign.formats.pdf import Nd30Appearance, SignatureImage
+    from vnsign.formats.pdf.deferred import DeferredPdfJob
     from vnsign.formats.xml.deferred import XmlJob
-    from vnsign.pki.remote.deferred_pdf import PdfJob
 
     record = sign_documents(engine, "001089000001", [
-        PdfJob(Path("qd-12.pdf"), Path("qd-12.signed.pdf"), "Quyết định 12/QĐ-UBND"),
+        DeferredPdfJob(Path("qd-12.pdf"), Path("qd-12.signed.pdf"), "Quyết định 12/QĐ-UBND",
+                       appearance=Nd30Appearance(image=SignatureImage.from_file("chu-ky.png"))),
         XmlJob(Path("hd-7.xml"), Path("hd-7.signed.xml"), "Hóa đơn 7", kind="einvoice"),
     ])
     record.raise_for_state()
 
-Every document is prepared (pyHanko's interrupted signing for PDFs, the
+Every document is prepared (vnsign's PDF signer for a
+:class:`~vnsign.formats.pdf.deferred.DeferredPdfJob`, pyHanko's interrupted
+signing for a plain :class:`~vnsign.pki.remote.deferred_pdf.PdfJob`, the
 ``SignedInfo`` digest for XMLs), all digests go in one request, and each value
 is embedded only after the engine's checks; a batch larger than the provider
 allows is refused before anything is prepared, never split. A transaction
 finished in another process (``vnsign remote resume``) goes through
-:func:`finish_documents`, which knows both kinds.
+:func:`finish_documents`, which knows every kind.
 """
 
 from __future__ import annotations
@@ -26,7 +30,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Unpack
 
+from cryptography import x509
+
 from vnsign.errors import InputError
+from vnsign.formats.pdf.deferred import PADES_HANDLER, DeferredPdfJob, DeferredPdfPreparer
+from vnsign.formats.pdf.validation_data import RevocationData
 from vnsign.formats.xml.deferred import XML_HANDLER, XmlJob, xml_preparer
 from vnsign.pki.credentials import SignatureScheme
 from vnsign.pki.remote._sync import run_sync
@@ -57,9 +65,9 @@ __all__ = [
 ]
 
 #: A document of a mixed batch.
-MixedJob = PdfJob | XmlJob
+MixedJob = DeferredPdfJob | PdfJob | XmlJob
 #: Everything a deferred transaction may hold: prepared PDFs and XML documents.
-HANDLERS: tuple[AttachmentHandler, ...] = (PDF_HANDLER, XML_HANDLER)
+HANDLERS: tuple[AttachmentHandler, ...] = (PADES_HANDLER, PDF_HANDLER, XML_HANDLER)
 
 
 async def async_sign_documents(
@@ -70,21 +78,38 @@ async def async_sign_documents(
     reason: str | None = None,
     location: str | None = None,
     timestamp_url: str | None = None,
+    trust_roots: Sequence[x509.Certificate] = (),
+    revocation: RevocationData | None = None,
+    allow_fetching: bool = True,
     **options: Unpack[BatchOptions],
 ) -> TransactionRecord:
     """Sign PDFs and XML documents with one confirmation on ``user``'s phone
     (``options``: :class:`~vnsign.pki.remote.deferred_pdf.BatchOptions`).
 
-    ``reason``, ``location`` and ``timestamp_url`` are for the PDFs; each
+    ``timestamp_url`` is the TSA of the PDFs (B-T and above); ``trust_roots``,
+    ``revocation`` and ``allow_fetching`` give the validation data of
+    :class:`~vnsign.formats.pdf.deferred.DeferredPdfJob` at B-LT and B-LTA;
+    ``reason`` and ``location`` are for plain
+    :class:`~vnsign.pki.remote.deferred_pdf.PdfJob` (a ``DeferredPdfJob``
+    carries its own :class:`~vnsign.formats.pdf.SignOptions`). Each
     :class:`~vnsign.formats.xml.deferred.XmlJob` carries its own options (their
-    RSA scheme must be the batch's, their hash the PDFs' SHA-256). Outputs are
-    written only when the transaction COMPLETED, all of them or none.
+    RSA scheme must be the batch's, their hash the PDFs'). Outputs are written
+    only when the transaction COMPLETED, all of them or none.
     """
-    strays = [job for job in jobs if not isinstance(job, PdfJob | XmlJob)]
+    strays = [job for job in jobs if not isinstance(job, DeferredPdfJob | PdfJob | XmlJob)]
     if strays:
-        raise InputError(f"a batch holds PdfJob and XmlJob items, not {type(strays[0]).__name__}")
+        raise InputError(
+            f"a batch holds DeferredPdfJob, PdfJob and XmlJob items, not {type(strays[0]).__name__}"
+        )
     scheme = options.get("scheme", SignatureScheme.PKCS1V15)
     pdf = pdf_preparer(scheme=scheme, reason=reason, location=location, timestamp_url=timestamp_url)
+    pades = DeferredPdfPreparer(
+        timestamp=timestamp_url,
+        trust_roots=trust_roots,
+        revocation=revocation,
+        allow_fetching=allow_fetching,
+        scheme=scheme,
+    )
     xml = xml_preparer(scheme=scheme)
 
     async def prepare(
@@ -92,9 +117,14 @@ async def async_sign_documents(
     ) -> PreparedDocument:
         if isinstance(job, XmlJob):
             return await xml(job, account, work_dir, item_id)
+        if isinstance(job, DeferredPdfJob):
+            return await pades(job, account, work_dir, item_id)
         return await pdf(job, account, work_dir, item_id)
 
-    return await async_sign_prepared(engine, user, jobs, prepare, HANDLERS, **options)
+    try:
+        return await async_sign_prepared(engine, user, jobs, prepare, HANDLERS, **options)
+    finally:
+        await pades.aclose()
 
 
 def sign_documents(

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from asn1crypto import cms, tsp
+from asn1crypto import cms, core, tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -238,11 +238,12 @@ class TimestampClient:
             raise NetworkError(f"TSA {self.url} sent more than {_MAX_RESPONSE} bytes")
         try:
             response: TimeStampResp = TimeStampResp.load(body, strict=True)
-            response.native  # noqa: B018 - parse everything now, not lazily later
+            response["status"].native  # noqa: B018 - parse the status now, not lazily later
         except (ValueError, TypeError) as exc:
             raise NetworkError(
                 f"TSA {self.url} sent something that is not a time-stamp response"
             ) from exc
+        # The token is checked by _accept (TimestampToken.parse), on a copy: see there.
         return response
 
     def _accept(self, response: TimeStampResp) -> TimestampToken:
@@ -254,7 +255,9 @@ class TimestampClient:
             raise NetworkError(
                 f"TSA {self.url} refused the request ({status['status'].native}){detail}"
             )
-        if response["time_stamp_token"].native is None:
+        # Not ``.native``: a fully parsed token costs ~0.3 s each time pyHanko
+        # copies it into a CMS.
+        if isinstance(response["time_stamp_token"], core.Void):
             raise NetworkError(f"TSA {self.url} granted the request but sent no token")
         try:
             return TimestampToken.parse(response["time_stamp_token"].dump())

@@ -10,6 +10,12 @@
         appearance=Nd30Appearance(image=SignatureImage.from_file("chu-ky.png")),
     )
 
+Signing happens in two steps that can be separated by a remote signer's
+confirmation, even in another process: :class:`PdfPreparer` (everything up to
+the value, as an explicit :class:`PendingPdfSignature`) and
+:mod:`vnsign.formats.pdf.finishing`; deferred remote signing with every form and
+level is :mod:`vnsign.formats.pdf.deferred`.
+
 See ``docs/pdf.md``.
 """
 
@@ -31,6 +37,7 @@ from vnsign.formats.pdf.options import (
     SignOptions,
     SubFilter,
 )
+from vnsign.formats.pdf.pending import PendingPdfSignature
 from vnsign.formats.pdf.placement import (
     Box,
     ExistingField,
@@ -43,6 +50,7 @@ from vnsign.formats.pdf.placement import (
     TopRight,
     Unit,
 )
+from vnsign.formats.pdf.preparing import PdfPreparation, PdfPreparer
 from vnsign.formats.pdf.results import BatchItem, ExtendedPdf, SignedPdf
 from vnsign.formats.pdf.signing import (
     PdfSigningService,
@@ -75,7 +83,10 @@ __all__ = [
     "OnPage",
     "OverSignature",
     "PadesLevel",
+    "PdfPreparation",
+    "PdfPreparer",
     "PdfSigningService",
+    "PendingPdfSignature",
     "Placement",
     "RevocationData",
     "Role",

@@ -10,13 +10,21 @@ which costs more than the RSA signature itself when signing many small PDFs.
 certificate chain, the real time-stamp token (one real request to the TSA, then
 cached) and the real revocation data, so the signature never overflows after a
 remote signer has already approved it.
+
+The signer needs only the certificate side of a credential
+(:class:`SignerCertificate`): it builds signed attributes, sizes containers and
+assembles the CMS around a signature value made elsewhere (the credential's
+``sign_digest``, or a remote signer's approved value, see
+:meth:`PdfCmsSigner.async_assemble`), so the same code serves signing now and
+signing later.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from asn1crypto import algos, cms
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from pyhanko.sign.attributes import (
     AdobeRevinfoProvider,
@@ -28,10 +36,11 @@ from pyhanko.sign.general import as_signing_certificate_v2, simple_cms_attribute
 from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes, format_signed_attributes
 from pyhanko.sign.timestamps.api import TimeStamper
 
-from vnsign.pki.credentials import Credential, SignatureScheme
+from vnsign.errors import SigningError
+from vnsign.pki.credentials import HashAlgorithm, KeyKind, SignatureScheme
 from vnsign.pki.signer import CredentialSigner
 
-__all__ = ["PdfCmsSigner", "reserved_size"]
+__all__ = ["PdfCmsSigner", "SignerCertificate", "reserved_size"]
 
 # A time-stamp token differs between requests (serial number, time, nonce,
 # the TSA's choice of certificates); leave this much room beyond the sample.
@@ -47,8 +56,54 @@ class _FixedAttribute(CMSAttributeProvider):
         return cms.CMSAttribute.load(self._der)
 
 
+class SignerCertificate(Protocol):
+    """The certificate side of a signer: what a PDF signature is prepared with.
+    A :class:`~vnsign.pki.credentials.Credential` is one, and so is a remote
+    signer's account (:class:`~vnsign.pki.remote.model.RemoteAccount`)."""
+
+    @property
+    def certificate(self) -> x509.Certificate:
+        """The signer's certificate."""
+        ...
+
+    @property
+    def chain(self) -> tuple[x509.Certificate, ...]:
+        """The issuers of :attr:`certificate`, nearest first."""
+        ...
+
+    @property
+    def key_kind(self) -> KeyKind:
+        """RSA or ECDSA."""
+        ...
+
+    @property
+    def key_size(self) -> int:
+        """Key size in bits (curve size for ECDSA)."""
+        ...
+
+
+class _CertificateOnly:
+    """A credential view of a :class:`SignerCertificate` that cannot sign: the
+    CMS signer only sizes containers and assembles values made elsewhere."""
+
+    def __init__(self, holder: SignerCertificate) -> None:
+        self.certificate = holder.certificate
+        self.chain = tuple(holder.chain)
+        self.key_kind = holder.key_kind
+        self.key_size = holder.key_size
+
+    def sign_digest(
+        self,
+        digest: bytes,
+        hash_algorithm: HashAlgorithm | str,
+        *,
+        scheme: SignatureScheme = SignatureScheme.PKCS1V15,
+    ) -> bytes:
+        raise SigningError("the CMS assembler holds no key; the value is made by the signer")
+
+
 class PdfCmsSigner(CredentialSigner):
-    """A :class:`CredentialSigner` that caches the credential's CMS parts.
+    """A pyHanko signer for a :class:`SignerCertificate` that caches its CMS parts.
 
     Produces the same ``SignedData`` as pyHanko would: ``signing-certificate-v2``
     always; ``signingTime``, ``CMSAlgorithmProtection`` and Adobe revocation data
@@ -58,12 +113,12 @@ class PdfCmsSigner(CredentialSigner):
 
     def __init__(
         self,
-        credential: Credential,
+        signer: SignerCertificate,
         *,
         scheme: SignatureScheme = SignatureScheme.PKCS1V15,
         embed_roots: bool = True,
     ) -> None:
-        super().__init__(credential, scheme=scheme, embed_roots=embed_roots)
+        super().__init__(_CertificateOnly(signer), scheme=scheme, embed_roots=embed_roots)
         cert = self.signing_cert
         assert cert is not None
         self._sid_der = cms.SignerIdentifier(
@@ -125,6 +180,32 @@ class PdfCmsSigner(CredentialSigner):
             data_digest, attr_provs=providers, content_type=content_type, dry_run=dry_run
         )
         return result
+
+    async def async_assemble(
+        self,
+        digest_algorithm: str,
+        signed_attrs: cms.CMSAttributes,
+        signature: bytes,
+        *,
+        timestamper: TimeStamper | None = None,
+    ) -> cms.ContentInfo:
+        """The ``SignedData`` around ``signature``, a value over ``signed_attrs``
+        made elsewhere, with its unsigned attributes (the signature time stamp
+        from ``timestamper``): what pyHanko's ``async_sign_prescribed_attributes``
+        makes once it has signed."""
+        digest_algorithm = digest_algorithm.lower()
+        self._check_digest_algorithm(digest_algorithm)
+        unsigned = await self.unsigned_attrs(
+            digest_algorithm, signature, signed_attrs=signed_attrs, timestamper=timestamper
+        )
+        return self._package_signature(
+            digest_algorithm=digest_algorithm,
+            cms_version="v4" if self.attribute_certs else "v1",
+            signed_attrs=signed_attrs,
+            signature=signature,
+            unsigned_attrs=unsigned,
+            encap_content_info={"content_type": "data"},
+        )
 
     def get_signature_mechanism_for_digest(
         self, digest_algorithm: str | None
