@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint typecheck pytest docs clean
+.PHONY: demo test lint typecheck pytest docs bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ pytest: $(VENV)/.dev
 
 docs: $(VENV)/.dev
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+
+# The figures of docs/performance.md; minutes, and best on an otherwise idle machine.
+bench: $(VENV)/.dev
+	for b in pdf_bench pdf_deferred_bench xml_bench verify_bench pki_validation_bench; do \
+		$(BIN)/python bench/$$b.py || exit 1; done
+	$(BIN)/python bench/remote_bench.py --mixed
 
 clean:
 	rm -rf $(VENV) docs/_build .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -232,6 +232,8 @@ def _large(folder: Path, p12: Path, megabytes: int) -> None:
 
 
 def _run_child(tool: str, source: Path, p12: Path) -> dict[str, float]:
+    # Flush what earlier runs wrote, so no run pays for another's write-back.
+    os.sync()
     done = subprocess.run(
         [sys.executable, __file__, "--child", tool, "--src", str(source), "--p12", str(p12)],
         capture_output=True,
@@ -250,7 +252,9 @@ def _child(tool: str, source: Path, p12: Path) -> None:
     from vnsign.formats.pdf import INVISIBLE, PdfSigningService, SignJob
     from vnsign.pki.credentials import load_credential
 
-    target = source.with_name(f"large-{tool}.pdf")
+    # Outputs stay until the temporary folder goes: on a file system mounted with
+    # ``discard`` a deleted 240 MB file slows the next run's writes.
+    target = source.with_name(f"large-{tool}-{os.getpid()}.pdf")
     seconds = 0.0
     if tool == "plain":
         signer = signers.SimpleSigner.load_pkcs12(str(p12), passphrase=PASSWORD)
@@ -268,8 +272,6 @@ def _child(tool: str, source: Path, p12: Path) -> None:
         service.sign(SignJob(source, target, appearance=INVISIBLE))
         seconds = time.perf_counter() - started
     peak = _peak_rss_mb()
-    if target.exists():
-        target.unlink()
     print(json.dumps({"seconds": seconds, "peak_mb": peak}))
 
 

@@ -9,7 +9,9 @@ answer (which includes the gateway signing the batch, so the figure is
 pessimistic): it covers the certificate fetch, the request checks, every
 persistence write, the submit, the polls after the answer and the verification
 of all returned signatures. A second table times deferred PDF signing of the
-same number of PDFs (pyHanko's work: prepare, then embed), for scale.
+same number of PDFs (prepare, then embed), with pyHanko's interrupted signing
+(``PdfJob``) and with vnsign's own signer (``DeferredPdfJob``, what
+``vnsign sign pdf --remote`` uses), for scale.
 
 ``--mixed`` adds deferred XML signing: the prepare and finish steps of one XML
 document (XMLDSig, XAdES-B-B, a 20-line e-invoice), and a batch of
@@ -30,6 +32,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.writer import PdfFileWriter
@@ -37,6 +40,8 @@ from pyhanko.pdf_utils.writer import PdfFileWriter
 from vnsign.formats.deferred import HANDLERS
 from vnsign.formats.einvoice import prepare_invoice
 from vnsign.formats.einvoice.samples import sample_invoice
+from vnsign.formats.pdf import INVISIBLE, Nd30Appearance, Role
+from vnsign.formats.pdf.deferred import DeferredPdfJob, async_sign_deferred_pdfs
 from vnsign.formats.xml import (
     PreparedXml,
     XadesOptions,
@@ -168,25 +173,43 @@ def bench_pdfs(documents: int, person: float) -> None:
     with TestPKI() as pki, RemoteGateway(pki, expiry=60, smartca_max_batch=1000) as gateway:
         user = gateway.add_user()
         gateway.phone.script(user, PhoneAction.APPROVE, delay=person)
-        with tempfile.TemporaryDirectory() as folder:
-            root = Path(folder)
-            jobs = []
-            for n in range(documents):
-                source = root / f"in-{n}.pdf"
-                source.write_bytes(_pdf())
-                jobs.append(PdfJob(source, root / f"out-{n}.pdf", f"Văn bản {n}"))
-            engine = RemoteSigningEngine(
-                SmartCAProvider(gateway.smartca_settings(max_batch=1000)),
-                JsonFileStore(root / "store"),
-                policy=POLICY,
-            )
-            wall = _wall(engine, lambda: async_sign_pdfs(engine, user.user_id, jobs))
-            spent = _person_time(gateway)
-            print(
-                f"\nDeferred PDF signing, {documents} PDFs, one approval: wall {wall:.2f} s, "
-                f"person {spent:.2f} s, everything else {wall - spent:.2f} s "
-                f"({(wall - spent) / documents * 1000:.1f} ms per PDF: prepare + embed)"
-            )
+        print(f"\nDeferred PDF signing, {documents} PDFs, one approval")
+        kinds = {
+            "PdfJob (pyHanko's interrupted signing), invisible": None,
+            "DeferredPdfJob (vnsign's signer), invisible": INVISIBLE,
+            "DeferredPdfJob, attachment form (number + time)": Nd30Appearance(
+                document_number="12/QĐ-STP"
+            ),
+        }
+        for label, look in kinds.items():
+            with tempfile.TemporaryDirectory() as folder:
+                root = Path(folder)
+                jobs: list[Any] = []
+                for n in range(documents):
+                    source = root / f"in-{n}.pdf"
+                    source.write_bytes(_pdf())
+                    output, name = root / f"out-{n}.pdf", f"Văn bản {n}"
+                    if look is None:
+                        jobs.append(PdfJob(source, output, name))
+                    else:
+                        role = Role.PERSON if look is INVISIBLE else Role.ATTACHMENT
+                        jobs.append(
+                            DeferredPdfJob(source, output, name, role=role, appearance=look)
+                        )
+                engine = RemoteSigningEngine(
+                    SmartCAProvider(gateway.smartca_settings(max_batch=1000)),
+                    JsonFileStore(root / "store"),
+                    policy=POLICY,
+                )
+                sign = async_sign_pdfs if look is None else async_sign_deferred_pdfs
+                before = len(gateway.prompts_for(user))
+                wall = _wall(engine, lambda: sign(engine, user.user_id, jobs))  # noqa: B023
+                assert len(gateway.prompts_for(user)) == before + 1
+                spent = _person_time(gateway)
+                print(
+                    f"  {label:<52} wall {wall:5.2f} s, person {spent:.2f} s, "
+                    f"{(wall - spent) / documents * 1000:5.1f} ms per PDF (prepare + embed)"
+                )
 
 
 _XML = (
