@@ -6,16 +6,16 @@ Exit code: 0 all valid, 1 any invalid, 2 any indeterminate (none invalid),
 
 from __future__ import annotations
 
-import contextlib
+import itertools
 import json
 import logging
 import multiprocessing
 import os
-import signal
 import sys
 import threading
+import time
 import warnings
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -75,7 +75,10 @@ FOLDER_SUFFIXES = frozenset({".pdf", ".xml", ".edxml", ".p7s"})
     type=click.FloatRange(min=0),
     default=120.0,
     show_default=True,
-    help="Stop verifying a file after this many seconds (an error report); 0: no limit.",
+    help=(
+        "Stop verifying a file after this many seconds (an error report); each file "
+        "is then verified in a worker process; 0: no limit, in this process."
+    ),
 )
 @click.option("-v", "--verbose", is_flag=True, help="List passed checks and legal references too.")
 @click.pass_context
@@ -214,49 +217,20 @@ def _init_worker(setup: _Setup) -> None:
     _worker = (setup, setup.verifier())
 
 
+def _ready() -> bool:
+    return _worker is not None
+
+
 def _verify_one(path: Path) -> Report:
-    global _worker
     assert _worker is not None
     setup, verifier = _worker
-    report, stopped = _safely(verifier, path, setup)
-    if stopped:  # its caches may be half-updated: start afresh
-        _worker = (setup, setup.verifier())
-    return report
+    return _safely(verifier, path, setup)
 
 
-class _TimeLimitReached(BaseException):
-    """Raised by the alarm; a BaseException so that no library handler swallows it."""
-
-
-@contextlib.contextmanager
-def _time_limit(seconds: float) -> Iterator[None]:
-    """Interrupt the work after ``seconds`` (POSIX, main thread): one hostile file
-    must not stall a folder."""
-    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expire(signum: int, frame: object) -> None:
-        raise _TimeLimitReached
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+def _safely(verifier: Verifier, path: Path, setup: _Setup) -> Report:
+    """The report of ``path``; a bug in vnsign or a library is an error report."""
     try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-def _safely(verifier: Verifier, path: Path, setup: _Setup) -> tuple[Report, bool]:
-    """The report of ``path``, and whether the time limit stopped it."""
-    try:
-        with _time_limit(setup.time_limit):
-            return verifier.verify(path), False
-    except _TimeLimitReached:
-        message = f"verification stopped after {setup.time_limit:g} s (--time-limit)"
-        vi = f"đã dừng xác minh sau {setup.time_limit:g} giây (--time-limit)"
-        return _error(path, verifier, Text(vi, message)), True
+        return verifier.verify(path)
     except VnsignError:
         raise
     except Exception as exc:
@@ -265,15 +239,15 @@ def _safely(verifier: Verifier, path: Path, setup: _Setup) -> tuple[Report, bool
         # A bug in vnsign or a library, not the user's fault: say so, keep going.
         message = f"internal error while verifying ({type(exc).__name__}: {exc}); run with --debug"
         vi = f"lỗi nội bộ khi xác minh ({type(exc).__name__}: {exc}); chạy lại với --debug"
-        return _error(path, verifier, Text(vi, message)), False
+        return _error(path, verifier.policy.name, Text(vi, message))
 
 
-def _error(path: Path, verifier: Verifier, why: Text) -> Report:
+def _error(path: Path, profile: str, why: Text) -> Report:
     return Report(
         file=str(path),
         format="unknown",
         verdict=Verdict.ERROR,
-        profile=verifier.policy.name,
+        profile=profile,
         verified_at=datetime.now().astimezone(),
         summary=Text(f"LỖI: {why.vi}", f"ERROR: {why.en}"),
         error=why,
@@ -281,19 +255,74 @@ def _error(path: Path, verifier: Verifier, why: Text) -> Report:
 
 
 def _run(setup: _Setup, files: list[Path], jobs: int) -> Iterator[Report]:
-    if jobs == 1 or len(files) == 1:
+    if setup.time_limit > 0:
+        yield from _run_supervised(setup, files, jobs)
+    elif jobs == 1 or len(files) == 1:
         verifier = setup.verifier()
         for path in files:
-            report, stopped = _safely(verifier, path, setup)
-            if stopped:
-                verifier = setup.verifier()
+            yield _safely(verifier, path, setup)
+    else:
+        with _pool(setup, jobs) as pool:
+            yield from pool.imap(
+                _verify_one, files, chunksize=max(1, min(32, len(files) // (jobs * 8) or 1))
+            )
+
+
+def _pool(setup: _Setup, jobs: int) -> Any:
+    # fork is nearly free (everything already imported) and safe while this
+    # process has one thread, as the command does; with threads (an application,
+    # a test run with live services) a forked child could inherit a held lock.
+    if sys.platform == "linux" and threading.active_count() == 1:
+        method = "fork"
+    else:
+        method = "spawn" if sys.platform == "win32" else "forkserver"
+    context = multiprocessing.get_context(method)
+    return context.Pool(jobs, initializer=_init_worker, initargs=(setup,))
+
+
+def _run_supervised(setup: _Setup, files: list[Path], jobs: int) -> Iterator[Report]:
+    """Each file in a worker process, at most ``jobs`` at a time, in order; a file
+    still running after ``setup.time_limit`` seconds gets an error report and its
+    worker is killed. Interrupting from outside the process is the only stop that
+    always works: a signal cannot break into C code (lxml, OpenSSL), and an
+    exception raised at an arbitrary point can leave a lock held for ever."""
+    limit = setup.time_limit
+    stopped = Text(
+        f"đã dừng xác minh sau {limit:g} giây (--time-limit)",
+        f"verification stopped after {limit:g} s (--time-limit)",
+    )
+    waiting = iter(files)
+    running: deque[tuple[Path, Any, float]] = deque()
+    pool = _pool(setup, jobs)
+
+    def start(path: Path) -> None:
+        running.append((path, pool.apply_async(_verify_one, (path,)), time.monotonic() + limit))
+
+    try:
+        pool.apply(_ready)  # the workers' start-up is not a file's time
+        for path in itertools.islice(waiting, jobs):
+            start(path)
+        while running:
+            path, result, deadline = running.popleft()
+            try:
+                report: Report = result.get(timeout=max(0.0, deadline - time.monotonic()))
+            except multiprocessing.TimeoutError:
+                report = _error(path, setup.policy.name, stopped)
+                # Which worker is stuck is not known: replace them all, restart the others.
+                pool.terminate()
+                pool.join()
+                pool = _pool(setup, jobs)
+                pool.apply(_ready)
+                restart = [p for p, _, _ in running]
+                running.clear()
+                for other in restart:
+                    start(other)
             yield report
-        return
-    context = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
-    with context.Pool(jobs, initializer=_init_worker, initargs=(setup,)) as pool:
-        yield from pool.imap(
-            _verify_one, files, chunksize=max(1, min(32, len(files) // (jobs * 8) or 1))
-        )
+            for path in itertools.islice(waiting, jobs - len(running)):
+                start(path)
+    finally:
+        pool.terminate()
+        pool.join()
 
 
 def _expand(paths: Iterable[Path]) -> Iterator[Path]:
