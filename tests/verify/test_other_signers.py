@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
 from _pdfs import blank_pdf
+from _xmlsec import INCLUSIVE_C14N, RSA_SHA256, TEMPLATE, xmlsec1_sign
 from vnsign.pki.status import SubIndication
 from vnsign.testing import TestIdentity, TestPKI
 from vnsign.verify import Verdict, Verifier
@@ -32,25 +33,6 @@ from vnsign.verify import Verdict, Verifier
 TEXT = "Cong van so 01/UBND-VP"
 XML = """<?xml version="1.0" encoding="UTF-8"?>
 <HoSo xmlns="urn:vnsign:test"><VanBan Id="vb1">Công văn số 01/UBND-VP về việc thử nghiệm</VanBan></HoSo>
-"""
-XMLSEC_TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
-<HoSo xmlns="urn:vnsign:test"><VanBan Id="vb1">Công văn số 01/UBND-VP về việc thử nghiệm</VanBan>
-  <Signature xmlns="http://www.w3.org/2000/09/xmldsig#">
-    <SignedInfo>
-      <CanonicalizationMethod Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"/>
-      <SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>
-      <Reference URI="">
-        <Transforms>
-          <Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/>
-        </Transforms>
-        <DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>
-        <DigestValue/>
-      </Reference>
-    </SignedInfo>
-    <SignatureValue/>
-    <KeyInfo><X509Data><X509Certificate/></X509Data></KeyInfo>
-  </Signature>
-</HoSo>
 """
 
 
@@ -71,20 +53,21 @@ def _replace_in(path: Path, old: bytes, new: bytes) -> Callable[[], None]:
     return tamper
 
 
+def _pem_files(identity: TestIdentity, folder: Path) -> tuple[Path, Path, Path]:
+    """The key, the certificate and its issuers as PEM files in ``folder``."""
+    key, cert, chain = folder / "key.pem", folder / "cert.pem", folder / "chain.pem"
+    key.write_bytes(identity.key_pem)
+    cert.write_bytes(identity.cert_pem)
+    chain.write_bytes(b"".join(c.public_bytes(Encoding.PEM) for c in identity.chain))
+    return key, cert, chain
+
+
 def _pyhanko(identity: TestIdentity, folder: Path, tool: Callable[[str], str]) -> Signed:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
-    (folder / "key.pem").write_bytes(identity.key_pem)
-    (folder / "cert.pem").write_bytes(identity.cert_pem)
-    (folder / "chain.pem").write_bytes(
-        b"".join(c.public_bytes(Encoding.PEM) for c in identity.chain)
-    )
-    signer = signers.SimpleSigner.load(
-        str(folder / "key.pem"),
-        str(folder / "cert.pem"),
-        ca_chain_files=(str(folder / "chain.pem"),),
-    )
+    key, cert, chain = _pem_files(identity, folder)
+    signer = signers.SimpleSigner.load(str(key), str(cert), ca_chain_files=(str(chain),))
     assert signer is not None
     path = folder / "pyhanko.pdf"
     with path.open("wb") as out:
@@ -162,26 +145,8 @@ def _endesive_cms() -> types.ModuleType:
 
 
 def _xmlsec1(identity: TestIdentity, folder: Path, tool: Callable[[str], str]) -> Signed:
-    xmlsec1 = tool("xmlsec1")
-    (folder / "key.pem").write_bytes(identity.key_pem)
-    (folder / "cert.pem").write_bytes(identity.cert_pem)
-    template = folder / "template.xml"
-    template.write_text(XMLSEC_TEMPLATE, encoding="utf-8")
-    path = folder / "xmlsec1.xml"
-    subprocess.run(
-        [
-            xmlsec1,
-            "--sign",
-            "--privkey-pem",
-            f"{folder / 'key.pem'},{folder / 'cert.pem'}",
-            "--output",
-            str(path),
-            str(template),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    template = TEMPLATE.format(c14n=INCLUSIVE_C14N, method=RSA_SHA256, uri="")
+    path = xmlsec1_sign(tool("xmlsec1"), identity, template, folder)
     return Signed(path, _replace_in(path, b"01/UBND", b"02/UBND"))
 
 
@@ -197,18 +162,13 @@ def _signxml(identity: TestIdentity, folder: Path, tool: Callable[[str], str]) -
 
 def _openssl_cms(identity: TestIdentity, folder: Path, tool: Callable[[str], str]) -> Signed:
     openssl = tool("openssl")
-    (folder / "key.pem").write_bytes(identity.key_pem)
-    (folder / "cert.pem").write_bytes(identity.cert_pem)
-    (folder / "chain.pem").write_bytes(
-        b"".join(c.public_bytes(Encoding.PEM) for c in identity.chain)
-    )
+    key, cert, chain = _pem_files(identity, folder)
     attachment = folder / "phu-luc.docx"
     attachment.write_bytes(b"PK\x03\x04 phu luc 01/UBND-VP kem theo cong van" * 50)
     path = folder / "phu-luc.docx.p7s"
     command = [openssl, "cms", "-sign", "-binary", "-outform", "DER", "-md", "sha256"]
     command += ["-in", str(attachment), "-out", str(path)]
-    command += ["-signer", str(folder / "cert.pem"), "-inkey", str(folder / "key.pem")]
-    command += ["-certfile", str(folder / "chain.pem")]
+    command += ["-signer", str(cert), "-inkey", str(key), "-certfile", str(chain)]
     subprocess.run(command, check=True, capture_output=True, timeout=60)
     return Signed(path, _replace_in(attachment, b"01/UBND", b"02/UBND"))
 

@@ -39,7 +39,6 @@ from vnsign.formats.pdf import (
     Side,
     SignatureImage,
     SignerBlock,
-    SignJob,
     SignOptions,
     SubFilter,
     Unit,
@@ -257,18 +256,14 @@ def pdf(
             files,
             credentials,
             out,
-            SignJob(
-                files[0],
-                out or _default_output(files[0]),
-                role=chosen_role,
-                level=chosen_level,
-                appearance=appearance,
-                placement=placement,
-                password=_env(pdf_password_env),
-                options=options,
-            ),
             tsa,
             _roots(trust_roots),
+            role=chosen_role,
+            level=chosen_level,
+            appearance=appearance,
+            placement=placement,
+            password=_env(pdf_password_env),
+            options=options,
         )
         return
     (file,) = files
@@ -301,22 +296,28 @@ def _sign_remotely(
     files: tuple[Path, ...],
     credentials: CredentialChoice,
     out: Path | None,
-    job: SignJob,
     tsa: str | None,
     trust_roots: list[x509.Certificate],
+    *,
+    role: Role,
+    level: PadesLevel,
+    appearance: Appearance,
+    placement: Placement | None,
+    password: str | None,
+    options: SignOptions,
 ) -> None:
     """``vnsign sign pdf --remote``: deferred signing, one confirmation for all
-    ``files``, each getting the signature ``job`` describes."""
-    if job.level is PadesLevel.B_LTA and job.password is not None:
+    ``files``, each getting the signature the keyword arguments describe."""
+    if level is PadesLevel.B_LTA and password is not None:
         raise click.UsageError(
             "--pdf-password-env with --level B-LTA: the document time stamp is added after "
             "the confirmation and needs the file's key, which vnsign never writes down; "
             "sign at B-LT and raise the signed PDF with vnsign extend"
         )
-    if job.level.needs_timestamp and not tsa:
-        raise click.UsageError(f"PAdES {job.level} needs --tsa")
-    if job.level.needs_validation_data and not trust_roots:
-        raise click.UsageError(f"PAdES {job.level} needs --trust-root")
+    if level.needs_timestamp and not tsa:
+        raise click.UsageError(f"PAdES {level} needs --tsa")
+    if level.needs_validation_data and not trust_roots:
+        raise click.UsageError(f"PAdES {level} needs --trust-root")
     if out is not None and len(files) > 1:
         raise click.UsageError("--out is for one FILE; several are signed into FILE.signed.pdf")
     outputs = [out] if out is not None else [_default_output(f) for f in files]
@@ -329,21 +330,21 @@ def _sign_remotely(
         service=credentials.service,
         user=credentials.user,
         store=credentials.remote_store,
-        role=job.role,
-        level=job.level,
-        appearance=job.appearance,
-        placement=job.placement,
-        options=job.options,
-        password=job.password,
-        timestamp_url=tsa if job.level.needs_timestamp else None,
+        role=role,
+        level=level,
+        appearance=appearance,
+        placement=placement,
+        options=options,
+        password=password,
+        timestamp_url=tsa if level.needs_timestamp else None,
         trust_roots=trust_roots,
         timeout=credentials.remote_timeout,
     )
     for source, output in zip(files, outputs, strict=True):
         click.echo(f"Signed {source} → {output}")
-    shown = "invisible" if job.appearance is INVISIBLE else str(job.role)
+    shown = "invisible" if appearance is INVISIBLE else str(role)
     click.echo(
-        f"  PAdES {job.level} · {shown} · {credentials.remote} transaction {record.tx_id}"
+        f"  PAdES {level} · {shown} · {credentials.remote} transaction {record.tx_id}"
         f" · {signer_of(record.certificate)}"
     )
 

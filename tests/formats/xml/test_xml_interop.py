@@ -20,6 +20,7 @@ from signxml import (
 )
 from xmlsig_helpers import SAMPLE, TrustFiles, credential_of
 
+from _xmlsec import TEMPLATE, xmlsec1_sign
 from vnsign.formats.xml import (
     C14nMethod,
     KeySource,
@@ -107,28 +108,6 @@ def test_xmlsec1_accepts_ecdsa_and_enveloping(
         assert result.returncode == 0, result.stderr
 
 
-TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
-<HoSo xmlns="urn:vnsign:test">
-  <VanBan Id="vb1">Nội dung ký bằng xmlsec1</VanBan>
-  <Signature xmlns="http://www.w3.org/2000/09/xmldsig#">
-    <SignedInfo>
-      <CanonicalizationMethod Algorithm="{c14n}"/>
-      <SignatureMethod Algorithm="{method}"/>
-      <Reference URI="{uri}">
-        <Transforms>
-          <Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/>
-        </Transforms>
-        <DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>
-        <DigestValue/>
-      </Reference>
-    </SignedInfo>
-    <SignatureValue/>
-    <KeyInfo><X509Data><X509Certificate/></X509Data></KeyInfo>
-  </Signature>
-</HoSo>
-"""
-
-
 @pytest.mark.parametrize(
     ("key_type", "method", "c14n", "uri"),
     [
@@ -163,27 +142,8 @@ def test_vnsign_verifies_what_xmlsec1_signs(
 ) -> None:
     xmlsec1 = tool("xmlsec1")
     identity = vn_pki.issue("organization", key_type=key_type)
-    (tmp_path / "key.pem").write_bytes(identity.key_pem)
-    (tmp_path / "cert.pem").write_bytes(identity.cert_pem)
-    template = tmp_path / "template.xml"
-    template.write_text(TEMPLATE.format(c14n=c14n.value, method=method, uri=uri), encoding="utf-8")
-    out = tmp_path / "signed.xml"
-    subprocess.run(
-        [
-            xmlsec1,
-            "--sign",
-            "--privkey-pem",
-            f"{tmp_path / 'key.pem'},{tmp_path / 'cert.pem'}",
-            "--id-attr:Id",
-            "urn:vnsign:test:VanBan",
-            "--output",
-            str(out),
-            str(template),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    template = TEMPLATE.format(c14n=c14n.value, method=method, uri=uri)
+    out = xmlsec1_sign(xmlsec1, identity, template, tmp_path)
     result = verify_xml(out.read_bytes())
     [signature] = result.signatures
     assert signature.valid, signature.problems

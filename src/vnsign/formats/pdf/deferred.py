@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +38,7 @@ from typing import Any, BinaryIO, ClassVar, Unpack
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from vnsign.errors import InputError, MalformedInputError, VnsignError
+from vnsign.errors import MalformedInputError, VnsignError
 from vnsign.formats.pdf.finishing import CHUNK_SIZE, FinishingTools, async_finish, check_value
 from vnsign.formats.pdf.options import Appearance, PadesLevel, Role, SignOptions
 from vnsign.formats.pdf.output import AtomicOutput, check_paths
@@ -53,7 +52,7 @@ from vnsign.pki.credentials import HashAlgorithm, SignatureScheme
 from vnsign.pki.remote.deferred_pdf import (
     AttachmentHandler,
     BatchOptions,
-    PreparedFile,
+    PreparedPendingFile,
     async_sign_prepared,
     check_attachment,
     remove_prepared,
@@ -61,7 +60,6 @@ from vnsign.pki.remote.deferred_pdf import (
 )
 from vnsign.pki.remote.engine import RemoteSigningEngine
 from vnsign.pki.remote.model import Attachment, DigestItem, RemoteAccount, TransactionRecord
-from vnsign.pki.remote.store import atomic_write
 from vnsign.pki.timestamps import TimestampClient
 
 __all__ = [
@@ -112,11 +110,13 @@ class DeferredPdfJob:
 
 
 @dataclass(frozen=True)
-class PreparedPdfFile(PreparedFile):
+class PreparedPdfFile(PreparedPendingFile):
     """A PDF prepared by vnsign's PDF signer and saved beside a transaction
     record, waiting for its signature value."""
 
     kind: ClassVar[str] = PADES_ATTACHMENT
+    state_format: ClassVar[str] = STATE_FORMAT
+    noun: ClassVar[str] = "PDF"
     signature: PendingPdfSignature
 
     @property
@@ -133,43 +133,9 @@ class PreparedPdfFile(PreparedFile):
         """The engine item: a ``pdf`` for the provider."""
         return DigestItem(self.item_id, self.label, self.digest, self.hash_algorithm, _ITEM_KIND)
 
-    def save(self) -> None:
-        """Write the JSON state (atomically; the prepared PDF is already on disk)."""
-        state = {
-            "format": STATE_FORMAT,
-            "item_id": self.item_id,
-            "label": self.label,
-            "prepared_pdf": self.prepared_path.name,
-            "prepared_sha256": self.prepared_sha256,
-            "output": str(self.output),
-            "signature": self.signature.to_json(),
-        }
-        atomic_write(self.state_path, json.dumps(state, indent=1).encode())
-
     @classmethod
-    def load(cls, state_path: str | Path) -> PreparedPdfFile:
-        """Read a state file back."""
-        path = Path(state_path)
-        try:
-            data: Any = json.loads(path.read_bytes())
-        except FileNotFoundError:
-            raise InputError(f"the prepared-PDF state {path} is missing") from None
-        except ValueError as exc:
-            raise MalformedInputError(f"the prepared-PDF state {path} is damaged: {exc}") from exc
-        if not isinstance(data, dict) or data.get("format") != STATE_FORMAT:
-            raise MalformedInputError(f"{path} is not a prepared-PDF state")
-        try:
-            return cls(
-                item_id=str(data["item_id"]),
-                label=str(data["label"]),
-                state_path=path,
-                prepared_path=path.parent / Path(str(data["prepared_pdf"])).name,
-                prepared_sha256=str(data["prepared_sha256"]),
-                output=Path(data["output"]),
-                signature=PendingPdfSignature.from_json(data["signature"]),
-            )
-        except (KeyError, TypeError) as exc:
-            raise MalformedInputError(f"the prepared-PDF state {path} is damaged: {exc}") from exc
+    def _pending_from_json(cls, data: Any) -> PendingPdfSignature:
+        return PendingPdfSignature.from_json(data)
 
 
 async def async_prepare_pdf_job(

@@ -25,13 +25,12 @@ from __future__ import annotations
 import asyncio
 import enum
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Unpack
 
-from vnsign.errors import InputError, MalformedInputError
+from vnsign.errors import InputError
 from vnsign.formats.einvoice.signing import InvoiceSignOptions, prepare_invoice
 from vnsign.formats.einvoice.structure import InvoiceRole
 from vnsign.formats.xml.finishing import finish_xml
@@ -42,7 +41,7 @@ from vnsign.pki.remote.checks import verify_signature
 from vnsign.pki.remote.deferred_pdf import (
     AttachmentHandler,
     BatchOptions,
-    PreparedFile,
+    PreparedPendingFile,
     Preparer,
     async_sign_prepared,
     check_attachment,
@@ -129,11 +128,13 @@ class XmlJob:
 
 
 @dataclass(frozen=True)
-class PreparedXmlFile(PreparedFile):
+class PreparedXmlFile(PreparedPendingFile):
     """A prepared XML document saved beside a transaction record, waiting for
     its signature value."""
 
     kind: ClassVar[str] = XML_ATTACHMENT
+    state_format: ClassVar[str] = STATE_FORMAT
+    noun: ClassVar[str] = "XML"
     signature: PendingSignature
 
     @property
@@ -154,43 +155,9 @@ class PreparedXmlFile(PreparedFile):
         scheme = pending.scheme if kind is KeyKind.RSA else SignatureScheme.PKCS1V15
         return SignatureMechanism(pending.hash_algorithm, kind, scheme)
 
-    def save(self) -> None:
-        """Write the JSON state (atomically; the prepared document is already on disk)."""
-        state = {
-            "format": STATE_FORMAT,
-            "item_id": self.item_id,
-            "label": self.label,
-            "prepared_xml": self.prepared_path.name,
-            "prepared_sha256": self.prepared_sha256,
-            "output": str(self.output),
-            "signature": self.signature.to_json(),
-        }
-        atomic_write(self.state_path, json.dumps(state, indent=1).encode())
-
     @classmethod
-    def load(cls, state_path: str | Path) -> PreparedXmlFile:
-        """Read a state file back."""
-        path = Path(state_path)
-        try:
-            data: dict[str, Any] = json.loads(path.read_bytes())
-        except FileNotFoundError:
-            raise InputError(f"the prepared-XML state {path} is missing") from None
-        except ValueError as exc:
-            raise MalformedInputError(f"the prepared-XML state {path} is damaged: {exc}") from exc
-        if not isinstance(data, dict) or data.get("format") != STATE_FORMAT:
-            raise MalformedInputError(f"{path} is not a prepared-XML state")
-        try:
-            return cls(
-                item_id=str(data["item_id"]),
-                label=str(data["label"]),
-                state_path=path,
-                prepared_path=path.parent / Path(str(data["prepared_xml"])).name,
-                prepared_sha256=str(data["prepared_sha256"]),
-                output=Path(data["output"]),
-                signature=PendingSignature.from_json(data["signature"]),
-            )
-        except (KeyError, TypeError) as exc:
-            raise MalformedInputError(f"the prepared-XML state {path} is damaged: {exc}") from exc
+    def _pending_from_json(cls, data: Any) -> PendingSignature:
+        return PendingSignature.from_json(data)
 
     def prepared(self) -> PreparedXml:
         """The prepared document, refused if it changed since it was prepared."""

@@ -81,6 +81,7 @@ __all__ = [
     "PreparedDocument",
     "PreparedFile",
     "PreparedPdf",
+    "PreparedPendingFile",
     "Preparer",
     "WaitingStatus",
     "async_embed_pdf",
@@ -151,6 +152,70 @@ class PreparedFile(abc.ABC):
     def prepared_bytes(self) -> bytes:
         """The prepared copy, refused if it changed since it was prepared."""
         return read_prepared(self.prepared_path, self.prepared_sha256, self.kind.upper())
+
+
+class _PendingJson(Protocol):
+    def to_json(self) -> dict[str, Any]: ...
+
+
+_Saved = TypeVar("_Saved", bound="PreparedPendingFile")
+
+
+class PreparedPendingFile(PreparedFile):
+    """A :class:`PreparedFile` whose state is the common fields plus a pending
+    signature with its own JSON form (``to_json``; :meth:`_pending_from_json`
+    reads it back): vnsign's deferred PDFs and XML documents.
+    ``state_format`` names the state file's format, ``noun`` the document kind
+    in messages and in the state's ``prepared_<noun>`` key."""
+
+    state_format: ClassVar[str]
+    noun: ClassVar[str]
+    signature: Any
+
+    @classmethod
+    @abc.abstractmethod
+    def _pending_from_json(cls, data: Any) -> Any:
+        """The pending signature from its JSON form."""
+
+    def save(self) -> None:
+        """Write the JSON state (atomically; the prepared copy is already on disk)."""
+        pending: _PendingJson = self.signature
+        state = {
+            "format": self.state_format,
+            "item_id": self.item_id,
+            "label": self.label,
+            f"prepared_{self.noun.lower()}": self.prepared_path.name,
+            "prepared_sha256": self.prepared_sha256,
+            "output": str(self.output),
+            "signature": pending.to_json(),
+        }
+        atomic_write(self.state_path, json.dumps(state, indent=1).encode())
+
+    @classmethod
+    def load(cls: type[_Saved], state_path: str | Path) -> _Saved:
+        """Read a state file back."""
+        path = Path(state_path)
+        what = f"the prepared-{cls.noun} state {path}"
+        try:
+            data: Any = json.loads(path.read_bytes())
+        except FileNotFoundError:
+            raise InputError(f"{what} is missing") from None
+        except ValueError as exc:
+            raise MalformedInputError(f"{what} is damaged: {exc}") from exc
+        if not isinstance(data, dict) or data.get("format") != cls.state_format:
+            raise MalformedInputError(f"{path} is not a prepared-{cls.noun} state")
+        try:
+            return cls(
+                item_id=str(data["item_id"]),  # type: ignore[call-arg]
+                label=str(data["label"]),
+                state_path=path,
+                prepared_path=path.parent / Path(str(data[f"prepared_{cls.noun.lower()}"])).name,
+                prepared_sha256=str(data["prepared_sha256"]),
+                output=Path(data["output"]),
+                signature=cls._pending_from_json(data["signature"]),
+            )
+        except (KeyError, TypeError) as exc:
+            raise MalformedInputError(f"{what} is damaged: {exc}") from exc
 
 
 @dataclass(frozen=True)
