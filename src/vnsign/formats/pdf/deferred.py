@@ -151,7 +151,9 @@ async def async_prepare_pdf_job(
     work_dir.mkdir(parents=True, exist_ok=True)
     prepared_path = work_dir / f"{item_id}.prepared.pdf"
     try:
-        with AtomicOutput(prepared_path, source=job.source) as handle:
+        digest = job.options.hash_algorithm.value
+        output = AtomicOutput(prepared_path, source=job.source, digest=digest)
+        with output as handle:
             with open(job.source, "rb") as text_source:
                 preparation = await preparer.async_prepare(
                     handle,
@@ -162,6 +164,7 @@ async def async_prepare_pdf_job(
                     options=job.options,
                     password=job.password,
                     text_source=text_source,
+                    copied=output.copy_digest,
                 )
             preparation.release()
             pending = preparation.pending

@@ -3,24 +3,23 @@
 The output is built in a temporary file in the target folder (so the final
 rename stays on one file system), flushed to disk with ``fsync``, then renamed
 over the target with ``os.replace``. On any error the temporary file is removed
-and the target is left as it was.
+and the target is left as it was. Given a digest algorithm, the copy of the
+large source is hashed while it is made (see :mod:`vnsign.formats.pdf.copying`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import tempfile
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
 from vnsign.errors import InputError
+from vnsign.formats.pdf.copying import CopyDigest, copy_into
 
 __all__ = ["AtomicOutput", "check_paths"]
-
-_COPY_CHUNK = 8 << 20
 
 
 def check_paths(source: Path, target: Path) -> None:
@@ -38,26 +37,39 @@ def check_paths(source: Path, target: Path) -> None:
 
 class AtomicOutput:
     """A temporary copy of ``source`` in ``target``'s folder, opened read-write;
-    renamed to ``target`` when the ``with`` block succeeds."""
+    renamed to ``target`` when the ``with`` block succeeds.
 
-    def __init__(self, target: Path, *, source: Path) -> None:
+    With ``digest`` (a ``hashlib`` name), :attr:`copy_digest` is the digest of a
+    large source's copy, computed as it is made (``None`` for a small one).
+    """
+
+    def __init__(self, target: Path, *, source: Path, digest: str | None = None) -> None:
         self.target = target
         self.source = source
+        self.digest = digest
         self.path: Path | None = None
         self.handle: BinaryIO | None = None
+        self.copy_digest: CopyDigest | None = None
 
     def __enter__(self) -> BinaryIO:
-        fd, name = tempfile.mkstemp(
-            dir=self.target.parent, prefix=f".{self.target.name}.", suffix=".part"
-        )
+        try:
+            fd, name = tempfile.mkstemp(
+                dir=self.target.parent, prefix=f".{self.target.name}.", suffix=".part"
+            )
+        except OSError as exc:
+            raise InputError(f"cannot write into {self.target.parent}: {_reason(exc)}") from exc
         self.path = Path(name)
         try:
             self.handle = os.fdopen(fd, "w+b")
-            with open(self.source, "rb") as src:
-                _copy(src, self.handle)
+            with open(self.source, "rb", buffering=0) as src:
+                self.copy_digest = copy_into(src, self.handle, self.path, digest=self.digest)
             self.handle.seek(0)
-        except BaseException:
+        except BaseException as exc:
             self._discard()
+            if isinstance(exc, OSError):
+                raise InputError(
+                    f"cannot copy {self.source} into {self.target.parent}: {_reason(exc)}"
+                ) from exc
             raise
         return self.handle
 
@@ -71,6 +83,8 @@ class AtomicOutput:
             self._discard()
             return
         assert self.handle is not None and self.path is not None
+        if self.copy_digest is not None:
+            self.copy_digest.stop()
         try:
             self.handle.flush()
             os.fsync(self.handle.fileno())
@@ -78,13 +92,17 @@ class AtomicOutput:
             os.fchmod(self.handle.fileno(), mode)
             self.handle.close()
             os.replace(self.path, self.target)
-        except BaseException:
+        except BaseException as exc:
             self._discard()
+            if isinstance(exc, OSError):
+                raise InputError(f"cannot write {self.target}: {_reason(exc)}") from exc
             raise
         self.path = None
         _fsync_folder(self.target.parent)
 
     def _discard(self) -> None:
+        if self.copy_digest is not None:
+            self.copy_digest.stop()
         if self.handle is not None:
             with contextlib.suppress(OSError):
                 self.handle.close()
@@ -94,28 +112,8 @@ class AtomicOutput:
             self.path = None
 
 
-def _copy(src: BinaryIO, dst: BinaryIO) -> None:
-    # copy_file_range lets the kernel copy (or share extents) without the bytes
-    # passing through Python; fall back to plain chunked copying elsewhere.
-    copy_range = getattr(os, "copy_file_range", None)
-    if copy_range is not None:
-        try:
-            total = os.fstat(src.fileno()).st_size
-            done = 0
-            while done < total:
-                copied = copy_range(src.fileno(), dst.fileno(), min(_COPY_CHUNK << 4, total - done))
-                if copied == 0:
-                    break
-                done += copied
-            if done == total:
-                dst.seek(0, os.SEEK_END)
-                return
-        except OSError:
-            pass
-        src.seek(0)
-        dst.seek(0)
-        dst.truncate()
-    shutil.copyfileobj(src, dst, _COPY_CHUNK)
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -40,7 +40,9 @@ from pyhanko_certvalidator import ValidationContext
 from vnsign._version import __version__
 from vnsign.errors import InputError, MalformedInputError, SigningError, VnsignError
 from vnsign.formats.pdf.appearance import AppearancePlan, plan_appearance
+from vnsign.formats.pdf.byterange import signature_object, write_and_digest
 from vnsign.formats.pdf.cms import PdfCmsSigner, SignerCertificate, reserved_size
+from vnsign.formats.pdf.copying import CopyDigest
 from vnsign.formats.pdf.finishing import (
     CHUNK_SIZE,
     DSS_SETTINGS,
@@ -186,12 +188,15 @@ class PdfPreparer:
         options: SignOptions,
         password: str | None,
         text_source: BinaryIO,
+        copied: CopyDigest | None = None,
     ) -> PdfPreparation:
         """Put the document in ``handle`` (a read-write copy) in its final
         pre-signing state: field, appearance, signature dictionary with
         ``/Contents`` reserved, DSS for B-LT, byte-range digest and signed
         attributes. ``text_source`` is the original document, read by text
-        anchors. Raises what :meth:`PdfSigningService.async_sign
+        anchors; ``copied`` the digest of the copy so far, if it was hashed as
+        it was made (see :class:`~vnsign.formats.pdf.output.AtomicOutput`).
+        Raises what :meth:`PdfSigningService.async_sign
         <vnsign.formats.pdf.signing.PdfSigningService.async_sign>` documents."""
         self.check_level(level, options.subfilter)
         certificate = self.signer.certificate
@@ -229,6 +234,7 @@ class PdfPreparer:
             shown=plan.lines if plan and resolved else (),
             page=resolved.geometry.index + 1 if visible and resolved else None,
             rect=resolved.rect if visible and resolved else None,
+            copied=copied,
         )
 
     async def _prepare_signature(
@@ -243,6 +249,7 @@ class PdfPreparer:
         shown: tuple[str, ...],
         page: int | None,
         rect: tuple[float, float, float, float] | None,
+        copied: CopyDigest | None,
     ) -> PdfPreparation:
         timestamper = self._timestamper if level.needs_timestamp else None
         signer = PdfSigner(
@@ -258,12 +265,17 @@ class PdfPreparer:
             session.system_time = at
             status = await session.perform_presign_validation(writer)
             reserved = await self._reserved_size(session, status, writer)
-            tbs = session.prepare_tbs_document(validation_info=status, bytes_reserved=reserved)
+            session.prepare_tbs_document(validation_info=status, bytes_reserved=reserved)
             # An encrypted document with a MAC (ISO/TS 32004) has put a provider
             # on the shared signer; it comes off once this signature is finished.
             spec = self._cms.unsigned_attr_prov_spec
             mac = spec if isinstance(spec, PdfMacAttrProviderSpec) else None
-            prepared, _ = tbs.digest_tbs_document(in_place=True, chunk_size=CHUNK_SIZE)
+            placeholder = signature_object(writer, name)
+            if placeholder is None:
+                raise SigningError(f"pyHanko left no signature dictionary in {name!r}")
+            prepared = write_and_digest(
+                writer, placeholder, session.md_algorithm, copied=copied, chunk_size=CHUNK_SIZE
+            )
             attributes = await self._cms.signed_attrs(
                 prepared.document_digest,
                 session.md_algorithm,

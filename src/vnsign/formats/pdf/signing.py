@@ -155,7 +155,8 @@ class PdfSigningService(PdfPreparer):
     async def _sign(self, job: SignJob) -> SignedPdf:
         self.check_level(job.level, job.options.subfilter)
         check_paths(job.input, job.output)
-        with AtomicOutput(job.output, source=job.input) as handle:
+        output = AtomicOutput(job.output, source=job.input, digest=job.options.hash_algorithm.value)
+        with output as handle:
             with open(job.input, "rb") as text_source:
                 prepared = await self.async_prepare(
                     handle,
@@ -166,6 +167,7 @@ class PdfSigningService(PdfPreparer):
                     options=job.options,
                     password=job.password,
                     text_source=text_source,
+                    copied=output.copy_digest,
                 )
             try:
                 pending = prepared.pending
