@@ -210,8 +210,10 @@ def _service_median(service: object, jobs: list[object]) -> float:
 
 
 def _large(folder: Path, p12: Path, megabytes: int) -> None:
+    from vnsign.formats.pdf.samples import scanned_document
+
     source = folder / "large.pdf"
-    _write_large_pdf(source, megabytes)
+    source.write_bytes(scanned_document(megabytes))
     size = source.stat().st_size
     print(f"Large document: {size / 1e6:.0f} MB, {megabytes} pages, invisible B-B")
     runs: dict[str, list[dict[str, float]]] = {"plain": [], "vnsign": []}
@@ -285,45 +287,6 @@ def _peak_rss_mb() -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _write_large_pdf(path: Path, megabytes: int) -> None:
-    """Pages of one 1000 x 1000 grey image each (1 MB of raw samples), like a
-    scanned document; written page by page so generating it stays small too."""
-    from pyhanko.pdf_utils import generic
-    from pyhanko.pdf_utils.writer import PageObject, PdfFileWriter
-
-    writer = PdfFileWriter()
-    noise = os.urandom(1_000_000)
-    for n in range(megabytes):
-        # A different first row per page, so no two streams are identical.
-        data = n.to_bytes(4, "big") * 250 + noise[1000:]
-        image = generic.StreamObject(
-            {
-                generic.NameObject("/Type"): generic.NameObject("/XObject"),
-                generic.NameObject("/Subtype"): generic.NameObject("/Image"),
-                generic.NameObject("/Width"): generic.NumberObject(1000),
-                generic.NameObject("/Height"): generic.NumberObject(1000),
-                generic.NameObject("/ColorSpace"): generic.NameObject("/DeviceGray"),
-                generic.NameObject("/BitsPerComponent"): generic.NumberObject(8),
-            },
-            stream_data=data,
-        )
-        content = generic.StreamObject(stream_data=b"q 595 0 0 842 0 0 cm /Im0 Do Q")
-        page = PageObject(
-            contents=writer.add_object(content),
-            media_box=generic.ArrayObject([generic.NumberObject(v) for v in (0, 0, 595, 842)]),
-            resources=generic.DictionaryObject(
-                {
-                    generic.NameObject("/XObject"): generic.DictionaryObject(
-                        {generic.NameObject("/Im0"): writer.add_object(image)}
-                    )
-                }
-            ),
-        )
-        writer.insert_page(page)
-    with path.open("wb") as handle:
-        writer.write(handle)
 
 
 if __name__ == "__main__":

@@ -4,20 +4,17 @@ around the page cache, and the signature is still over exactly the output."""
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from _pdf_helpers import PdfsigEntry
-from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.writer import PageObject, PdfFileWriter
 
 import vnsign
 from vnsign.errors import InputError
 from vnsign.formats.pdf import INVISIBLE, Nd30Appearance, Role, SignOptions, copying, sign_pdf
-from vnsign.formats.pdf.samples import administrative_document
+from vnsign.formats.pdf.samples import administrative_document, scanned_document
 from vnsign.pki.credentials import HashAlgorithm, KeyCredential
 from vnsign.testing import TestPKI
 
@@ -26,42 +23,9 @@ pytestmark = pytest.mark.interop
 CHUNK = copying._CHUNK
 
 
-def _large_pdf(megabytes: int) -> bytes:
-    """A scan-like PDF: ``megabytes`` pages of 1 MB raw grey images."""
-    writer = PdfFileWriter()
-    noise = os.urandom(1_000_000)
-    for n in range(megabytes):
-        image = generic.StreamObject(
-            {
-                generic.NameObject("/Type"): generic.NameObject("/XObject"),
-                generic.NameObject("/Subtype"): generic.NameObject("/Image"),
-                generic.NameObject("/Width"): generic.NumberObject(1000),
-                generic.NameObject("/Height"): generic.NumberObject(1000),
-                generic.NameObject("/ColorSpace"): generic.NameObject("/DeviceGray"),
-                generic.NameObject("/BitsPerComponent"): generic.NumberObject(8),
-            },
-            stream_data=n.to_bytes(4, "big") * 250 + noise[1000:],
-        )
-        content = generic.StreamObject(stream_data=b"q 595 0 0 842 0 0 cm /Im0 Do Q")
-        resources = generic.DictionaryObject(
-            {
-                generic.NameObject("/XObject"): generic.DictionaryObject(
-                    {generic.NameObject("/Im0"): writer.add_object(image)}
-                )
-            }
-        )
-        box = generic.ArrayObject([generic.NumberObject(v) for v in (0, 0, 595, 842)])
-        writer.insert_page(
-            PageObject(contents=writer.add_object(content), media_box=box, resources=resources)
-        )
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
 @pytest.fixture(scope="module")
 def large_bytes() -> bytes:
-    data = _large_pdf(copying.LARGE_FILE // 1_000_000 + 4)
+    data = scanned_document(copying.LARGE_FILE // 1_000_000 + 4)
     assert len(data) > copying.LARGE_FILE
     return data
 

@@ -1,6 +1,7 @@
 """Sample material for tests, documentation and ``vnsign demo``: a Vietnamese
 administrative document laid out as Decree 30/2020 Appendix I shows it, a blue
-handwritten-like signature and a red round seal (both transparent PNGs).
+handwritten-like signature and a red round seal (both transparent PNGs), and a
+large scan-like PDF for tests and benchmarks of big files.
 
 Everything is fictitious. The defaults match the official-duty identities of
 :class:`vnsign.testing.TestPKI` (``gov_official`` signs for ``gov_agency``).
@@ -18,7 +19,8 @@ from typing import NamedTuple
 
 from pyhanko.pdf_utils.writer import PageObject, PdfFileWriter
 
-from vnsign.formats.pdf._objects import array, dictionary, real, stream
+from vnsign.formats.pdf._objects import array, dictionary, name, real, stream
+from vnsign.formats.pdf._objects import number as integer
 from vnsign.formats.pdf.fonts import Font, FontStyle, FontSubset
 from vnsign.formats.pdf.geometry import MM
 
@@ -26,6 +28,7 @@ __all__ = [
     "AdministrativeDocument",
     "administrative_document",
     "handwritten_signature_png",
+    "scanned_document",
     "seal_png",
 ]
 
@@ -76,6 +79,33 @@ def administrative_document(**fields: object) -> bytes:
     """A sample administrative document as PDF bytes; keyword arguments override
     the fields of :class:`AdministrativeDocument`."""
     return AdministrativeDocument(**fields).render()  # type: ignore[arg-type]
+
+
+def scanned_document(pages: int, *, seed: int = 30) -> bytes:
+    """A scan-like PDF of ``pages`` A4 pages, each one 1000 x 1000 grey image of
+    raw (uncompressed) samples: about 1 MB per page. No two pages are the same."""
+    writer = PdfFileWriter()  # type: ignore[no-untyped-call]
+    noise = random.Random(seed).randbytes(1_000_000)  # noqa: S311 - pixels, not a secret
+    grey = {
+        "/Type": name("/XObject"),
+        "/Subtype": name("/Image"),
+        "/Width": integer(1000),
+        "/Height": integer(1000),
+        "/ColorSpace": name("/DeviceGray"),
+        "/BitsPerComponent": integer(8),
+    }
+    for n in range(pages):
+        image = writer.add_object(stream(grey, data=n.to_bytes(4, "big") * 250 + noise[1000:]))
+        content = writer.add_object(stream(data=b"q 595 0 0 842 0 0 cm /Im0 Do Q"))
+        page = PageObject(  # type: ignore[no-untyped-call]
+            contents=content,
+            media_box=array(real(v) for v in (0, 0, *A4)),
+            resources=dictionary({"/XObject": dictionary({"/Im0": image})}),
+        )
+        writer.insert_page(page)  # type: ignore[no-untyped-call]
+    out = io.BytesIO()
+    writer.write(out)  # type: ignore[no-untyped-call]
+    return out.getvalue()
 
 
 class _TextOp(NamedTuple):
