@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from _remote_helpers import items
 
+from vnsign._files import write_atomic
 from vnsign.errors import InputError, MalformedInputError
 from vnsign.pki.credentials import HashAlgorithm, KeyKind, SignatureScheme
 from vnsign.pki.remote import JsonFileStore, MemoryStore, TxState
@@ -23,7 +24,7 @@ from vnsign.pki.remote.model import (
     VerifiedSignature,
 )
 from vnsign.pki.remote.states import LIVE_STATES, TERMINAL_STATES, FailureReason, can_move
-from vnsign.pki.remote.store import atomic_write, record_from_json, record_to_json
+from vnsign.pki.remote.store import record_from_json, record_to_json
 from vnsign.testing import TestPKI
 
 
@@ -115,10 +116,10 @@ def test_json_store_writes_atomically_and_privately(
 
 def test_a_failed_write_leaves_the_old_record(record: TransactionRecord, tmp_path: Path) -> None:
     path = tmp_path / "r.json"
-    atomic_write(path, b"old")
+    write_atomic(path, b"old")
 
     with pytest.raises(TypeError):
-        atomic_write(path, "not bytes")  # type: ignore[arg-type]
+        write_atomic(path, "not bytes")  # type: ignore[arg-type]
     assert path.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]
 

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import click
 
+from vnsign._files import write_atomic
 from vnsign.cli._credentials import CredentialChoice, credential_options, open_credential
 from vnsign.errors import InputError
 from vnsign.formats.edxml import Attachment, EdxmlReport, build_edxml, inspect_edxml
 from vnsign.formats.edxml.metadata import message_from_mapping
 from vnsign.formats.xml import FindingStatus, ParseLimits
-from vnsign.formats.xml.files import read_input, write_atomic
+from vnsign.formats.xml.files import read_input
 
 __all__ = ["edxml"]
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from vnsign._files import write_atomic
 from vnsign.cli._credentials import (
     HASH_OPTION,
     PSS_OPTION,
@@ -27,7 +28,7 @@ from vnsign.formats.xml import (
     sign_enveloped,
     sign_enveloping,
 )
-from vnsign.formats.xml.files import read_input, write_atomic
+from vnsign.formats.xml.files import read_input
 from vnsign.pki.credentials import HashAlgorithm, SignatureScheme
 from vnsign.pki.timestamps import TimestampClient
 

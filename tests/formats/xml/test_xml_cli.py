@@ -185,8 +185,9 @@ def test_errors_map_to_exit_codes(
 
 
 def test_outputs_are_written_atomically_and_inputs_bounded(tmp_path: Path) -> None:
+    from vnsign._files import write_atomic
     from vnsign.errors import InputError
-    from vnsign.formats.xml.files import read_input, write_atomic
+    from vnsign.formats.xml.files import read_input
 
     target = tmp_path / "out.xml"
     target.write_bytes(b"old")

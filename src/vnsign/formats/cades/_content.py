@@ -1,17 +1,16 @@
-"""Reading the signed content in chunks, and writing signature files atomically."""
+"""Reading the signed content in chunks."""
 
 from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
 from vnsign.errors import InputError
 
-__all__ = ["CHUNK_SIZE", "Content", "digest_content", "write_atomically"]
+__all__ = ["CHUNK_SIZE", "Content", "digest_content"]
 
 #: Bytes read at a time: memory use stays flat whatever the file size.
 CHUNK_SIZE = 1 << 20
@@ -49,26 +48,3 @@ def _feed(stream: BinaryIO, hashers: Iterable[hashlib._Hash]) -> None:
     while chunk := stream.read(CHUNK_SIZE):
         for hasher in targets:
             hasher.update(chunk)
-
-
-def write_atomically(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` through a temporary file in the same folder,
-    renamed over ``target`` once complete: readers see the old file or the new
-    one, never half of it. The new file gets the usual permissions (umask)."""
-    temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except OSError as exc:
-        raise InputError(f"cannot write {target}: {exc.strerror or exc}") from exc
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, target)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise InputError(f"cannot write {target}: {exc.strerror or exc}") from exc
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise

@@ -11,8 +11,9 @@ from asn1crypto import cms
 from pyhanko.sign.general import SigningError as PyHankoSigningError
 from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 
+from vnsign._files import write_atomic
 from vnsign.errors import InputError, SigningError, VnsignError
-from vnsign.formats.cades._content import Content, digest_content, write_atomically
+from vnsign.formats.cades._content import Content, digest_content
 from vnsign.formats.cades._verification import verify_signed_data
 from vnsign.pki.credentials import (
     Credential,
@@ -119,5 +120,5 @@ def sign_cades_file(
         tsa=tsa,
         signing_time=signing_time,
     )
-    write_atomically(target, der)
+    write_atomic(target, der)
     return target

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Unpack
 
+from vnsign._files import write_atomic
 from vnsign.errors import InputError
 from vnsign.formats.einvoice.signing import InvoiceSignOptions, prepare_invoice
 from vnsign.formats.einvoice.structure import InvoiceRole
@@ -55,7 +56,6 @@ from vnsign.pki.remote.model import (
     SignatureMechanism,
     TransactionRecord,
 )
-from vnsign.pki.remote.store import atomic_write
 
 __all__ = [
     "XML_ATTACHMENT",
@@ -181,7 +181,7 @@ def prepare_xml_job(
     prepared = job.prepare(account)
     work_dir.mkdir(parents=True, exist_ok=True)
     prepared_path = work_dir / f"{item_id}.prepared.xml"
-    atomic_write(prepared_path, prepared.document)
+    write_atomic(prepared_path, prepared.document)
     saved = PreparedXmlFile(
         item_id=item_id,
         label=job.label,
@@ -217,7 +217,7 @@ async def async_embed_xml(prepared: PreparedXmlFile, signature: bytes) -> bytes:
 
 async def async_finish_xml(prepared: PreparedXmlFile, signature: bytes) -> Path:
     """:func:`async_embed_xml`, then write the output atomically."""
-    atomic_write(prepared.output, await async_embed_xml(prepared, signature))
+    write_atomic(prepared.output, await async_embed_xml(prepared, signature))
     return prepared.output
 
 

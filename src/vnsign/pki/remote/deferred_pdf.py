@@ -55,6 +55,7 @@ from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner, Pdf
 from pyhanko.sign.timestamps.aiohttp_client import HTTPTimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from vnsign._files import write_atomic
 from vnsign.errors import InputError, MalformedInputError, RemoteSigningError, SigningError
 from vnsign.pki.credentials import HashAlgorithm, KeyKind, SignatureScheme
 from vnsign.pki.remote._sync import run_sync
@@ -68,7 +69,7 @@ from vnsign.pki.remote.model import (
     TransactionRecord,
 )
 from vnsign.pki.remote.states import TxState
-from vnsign.pki.remote.store import TransactionStore, atomic_write
+from vnsign.pki.remote.store import TransactionStore
 
 __all__ = [
     "PDF_ATTACHMENT",
@@ -189,7 +190,7 @@ class PreparedPendingFile(PreparedFile):
             "output": str(self.output),
             "signature": pending.to_json(),
         }
-        atomic_write(self.state_path, json.dumps(state, indent=1).encode())
+        write_atomic(self.state_path, mode=0o600, data=json.dumps(state, indent=1).encode())
 
     @classmethod
     def load(cls: type[_Saved], state_path: str | Path) -> _Saved:
@@ -265,7 +266,7 @@ class PreparedPdf(PreparedFile):
             "chain": [b64(c.public_bytes(_DER)) for c in self.chain],
             "timestamp_url": self.timestamp_url,
         }
-        atomic_write(self.state_path, json.dumps(state, indent=1).encode())
+        write_atomic(self.state_path, mode=0o600, data=json.dumps(state, indent=1).encode())
 
     @classmethod
     def load(cls, state_path: str | Path) -> PreparedPdf:
@@ -409,7 +410,7 @@ async def async_prepare_pdf(
     prepared_bytes = out.getvalue() if isinstance(out, io.BytesIO) else out.read()
     work_dir.mkdir(parents=True, exist_ok=True)
     prepared_path = work_dir / f"{item_id}.prepared.pdf"
-    atomic_write(prepared_path, prepared_bytes)
+    write_atomic(prepared_path, prepared_bytes)
     prepared = PreparedPdf(
         item_id=item_id,
         label=label,
@@ -434,7 +435,7 @@ async def async_prepare_pdf(
 async def async_finish_pdf(prepared: PreparedPdf, signature: bytes) -> Path:
     """Embed a verified ``signature`` (checked again here against the signed
     attributes) and write the signed PDF atomically to ``prepared.output``."""
-    atomic_write(prepared.output, await async_embed_pdf(prepared, signature))
+    write_atomic(prepared.output, await async_embed_pdf(prepared, signature))
     return prepared.output
 
 
@@ -551,7 +552,7 @@ async def async_finish_attachments(
         for attachment in mine:
             output, data = await by_kind[attachment.kind].async_embed(attachment, record)
             stage = output.with_name(f".{output.name}.{record.tx_id}.staged")
-            atomic_write(stage, data)
+            write_atomic(stage, data)
             staged.append((stage, output))
         for stage, output in staged:
             os.replace(stage, output)

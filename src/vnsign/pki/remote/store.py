@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from vnsign._files import write_atomic
 from vnsign.errors import InputError, MalformedInputError
 from vnsign.pki.credentials import HashAlgorithm, KeyKind, SignatureScheme
 from vnsign.pki.remote.model import (
@@ -40,7 +41,6 @@ __all__ = [
     "JsonFileStore",
     "MemoryStore",
     "TransactionStore",
-    "atomic_write",
     "default_store_dir",
     "record_from_json",
     "record_to_json",
@@ -80,31 +80,6 @@ def check_tx_id(tx_id: str) -> str:
     return tx_id
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old or the new content only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    try:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass  # some filesystems cannot fsync a directory; the rename is still atomic
-    finally:
-        os.close(dir_fd)
-
-
 def default_store_dir() -> Path:
     """``$VNSIGN_REMOTE_STORE``, else ``$XDG_STATE_HOME/vnsign/remote``
     (``~/.local/state/vnsign/remote``)."""
@@ -128,7 +103,7 @@ class JsonFileStore:
     def save(self, record: TransactionRecord) -> None:
         """Write the record atomically."""
         data = json.dumps(record_to_json(record), ensure_ascii=False, indent=1).encode()
-        atomic_write(self._path(record.tx_id), data)
+        write_atomic(self._path(record.tx_id), data, mode=0o600)
 
     def load(self, tx_id: str) -> TransactionRecord:
         """Read a record back."""
