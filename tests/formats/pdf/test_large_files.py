@@ -4,12 +4,16 @@ around the page cache, and the signature is still over exactly the output."""
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from _pdf_helpers import PdfsigEntry
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.writer import copy_into_new_writer
 
 import vnsign
 from vnsign.errors import InputError
@@ -170,3 +174,31 @@ def test_a_large_document_is_signed_valid_and_the_input_kept(
     tampered = bytearray(output)
     tampered[len(large_bytes) // 2] ^= 0x01
     assert verifier.verify(bytes(tampered)).verdict is vnsign.Verdict.INVALID
+
+
+def test_an_encrypted_document_on_the_large_route_is_signed_valid(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    citizen: KeyCredential,
+    tool: Callable[[str], str],
+) -> None:
+    monkeypatch.setattr(copying, "LARGE_FILE", 0)
+    writer = copy_into_new_writer(PdfFileReader(io.BytesIO(administrative_document())))
+    writer.encrypt("chu-so-huu", "mat-khau")
+    locked, signed = tmp_path / "locked.pdf", tmp_path / "signed.pdf"
+    with locked.open("wb") as handle:
+        writer.write(handle)
+    sign_pdf(locked, signed, citizen, appearance=INVISIBLE, password="mat-khau")
+    with signed.open("rb") as handle:
+        reader = PdfFileReader(handle)
+        reader.decrypt(b"mat-khau")
+        (signature,) = reader.embedded_signatures
+        signature.compute_integrity_info()
+        assert signature.summarise_integrity_info()["coverage"].name == "ENTIRE_FILE"
+    report = subprocess.run(
+        [tool("pdfsig"), "-nocert", "-upw", "mat-khau", str(signed)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    assert "Signature is Valid" in report and "Total document signed" in report
