@@ -44,8 +44,8 @@ class AtomicFile:
         except OSError as exc:
             raise InputError(f"cannot write into {folder}: {reason(exc)}") from exc
         self.path = Path(name)
-        self.handle = os.fdopen(fd, "w+b")
         try:
+            self.handle = os.fdopen(fd, "w+b")
             self.fill(self.handle)
         except BaseException:
             self.discard()

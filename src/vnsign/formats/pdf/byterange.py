@@ -53,8 +53,10 @@ def write_and_digest(
     sig_start, sig_end = signature.contents.offsets
     signature.byte_range.fill_offsets(stream, sig_start, sig_end, eof)  # type: ignore[no-untyped-call]
     digest, start = _continued(copied, algorithm, sig_start)
-    _update(digest, stream, start, sig_start, chunk_size)
-    _update(digest, stream, sig_end, eof, chunk_size)
+    # One buffer for both ranges, no bigger than the larger of them.
+    view = memoryview(bytearray(max(1, min(chunk_size, max(sig_start - start, eof - sig_end)))))
+    _update(digest, stream, start, sig_start, view)
+    _update(digest, stream, sig_end, eof, view)
     return PreparedByteRangeDigest(
         document_digest=digest.digest(),
         reserved_region_start=sig_start,
@@ -64,22 +66,17 @@ def write_and_digest(
 
 def _continued(copied: CopyDigest | None, algorithm: str, sig_start: int) -> tuple[Any, int]:
     if copied is not None and copied.algorithm == algorithm:
-        try:
-            length, digest = copied.result()
-        except (OSError, RuntimeError):
-            return hashlib.new(algorithm), 0
+        length, digest = copied.result()
         # The update is appended after the copy, so the copy is all signed.
         if length <= sig_start:
             return digest, length
     return hashlib.new(algorithm), 0
 
 
-def _update(digest: Any, stream: io.BufferedIOBase, start: int, end: int, chunk_size: int) -> None:
-    buffer = bytearray(chunk_size)
-    view = memoryview(buffer)
+def _update(digest: Any, stream: io.BufferedIOBase, start: int, end: int, view: memoryview) -> None:
     stream.seek(start)
     while start < end:
-        count = stream.readinto(view[: min(chunk_size, end - start)])
+        count = stream.readinto(view[: min(len(view), end - start)])
         if not count:
             raise SigningError(f"the output ended at {start} bytes, before {end}")
         digest.update(view[:count])

@@ -120,9 +120,7 @@ def _copy_large(
             count = _read_full(source, buffer)
             if count == 0:
                 break
-            if direct is not None and count == _CHUNK and _write_direct(direct, buffer):
-                pass
-            else:
+            if not (direct is not None and count == _CHUNK and _write_direct(direct, buffer)):
                 # The tail, or what O_DIRECT refuses, goes through the ordinary
                 # file; after it, offsets are no longer aligned.
                 if direct is not None:

@@ -52,14 +52,13 @@ from vnsign.pki.credentials import HashAlgorithm, SignatureScheme
 from vnsign.pki.remote.deferred_pdf import (
     AttachmentHandler,
     BatchOptions,
+    PreparedFileHandler,
     PreparedPendingFile,
     async_sign_prepared,
-    check_attachment,
-    remove_prepared,
     run_closing,
 )
 from vnsign.pki.remote.engine import RemoteSigningEngine
-from vnsign.pki.remote.model import Attachment, DigestItem, RemoteAccount, TransactionRecord
+from vnsign.pki.remote.model import DigestItem, RemoteAccount, TransactionRecord
 from vnsign.pki.timestamps import TimestampClient
 
 __all__ = [
@@ -232,23 +231,10 @@ def _sha256(handle: BinaryIO) -> str:
     return digest.hexdigest()
 
 
-class _PadesAttachments:
-    kind = PADES_ATTACHMENT
-
-    async def async_embed(
-        self, attachment: Attachment, record: TransactionRecord
-    ) -> tuple[Path, bytes]:
-        prepared = PreparedPdfFile.load(attachment.path)
-        check_attachment(attachment, record, prepared.item_id, prepared.signature.certificate)
-        signature = record.signature_for(attachment.item_id)
-        return prepared.output, await async_embed_pdf_file(prepared, signature)
-
-    def discard(self, attachment: Attachment) -> None:
-        remove_prepared(Path(attachment.path), lambda p: PreparedPdfFile.load(p).prepared_path)
-
-
 #: Handles :data:`PADES_ATTACHMENT` attachments.
-PADES_HANDLER: AttachmentHandler = _PadesAttachments()
+PADES_HANDLER: AttachmentHandler = PreparedFileHandler(
+    PADES_ATTACHMENT, PreparedPdfFile.load, async_embed_pdf_file
+)
 
 
 class DeferredPdfPreparer:

@@ -42,16 +42,14 @@ from vnsign.pki.remote.checks import verify_signature
 from vnsign.pki.remote.deferred_pdf import (
     AttachmentHandler,
     BatchOptions,
+    PreparedFileHandler,
     PreparedPendingFile,
     Preparer,
     async_sign_prepared,
-    check_attachment,
-    remove_prepared,
     run_closing,
 )
 from vnsign.pki.remote.engine import RemoteSigningEngine
 from vnsign.pki.remote.model import (
-    Attachment,
     RemoteAccount,
     SignatureMechanism,
     TransactionRecord,
@@ -221,23 +219,10 @@ async def async_finish_xml(prepared: PreparedXmlFile, signature: bytes) -> Path:
     return prepared.output
 
 
-class _XmlAttachments:
-    kind = XML_ATTACHMENT
-
-    async def async_embed(
-        self, attachment: Attachment, record: TransactionRecord
-    ) -> tuple[Path, bytes]:
-        prepared = PreparedXmlFile.load(attachment.path)
-        check_attachment(attachment, record, prepared.item_id, prepared.signature.certificate)
-        signature = record.signature_for(attachment.item_id)
-        return prepared.output, await async_embed_xml(prepared, signature)
-
-    def discard(self, attachment: Attachment) -> None:
-        remove_prepared(Path(attachment.path), lambda p: PreparedXmlFile.load(p).prepared_path)
-
-
 #: Handles :data:`XML_ATTACHMENT` attachments.
-XML_HANDLER: AttachmentHandler = _XmlAttachments()
+XML_HANDLER: AttachmentHandler = PreparedFileHandler(
+    XML_ATTACHMENT, PreparedXmlFile.load, async_embed_xml
+)
 
 
 async def async_sign_xmls(

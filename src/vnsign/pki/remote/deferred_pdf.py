@@ -40,7 +40,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, TypedDict, TypeVar, Unpack
+from typing import Any, ClassVar, Generic, Protocol, TypedDict, TypeVar, Unpack
 
 from asn1crypto import algos, cms
 from asn1crypto import x509 as asn1_x509
@@ -81,6 +81,7 @@ __all__ = [
     "PdfJob",
     "PreparedDocument",
     "PreparedFile",
+    "PreparedFileHandler",
     "PreparedPdf",
     "PreparedPendingFile",
     "Preparer",
@@ -172,6 +173,12 @@ class PreparedPendingFile(PreparedFile):
     state_format: ClassVar[str]
     noun: ClassVar[str]
     signature: Any
+
+    @property
+    def certificate(self) -> x509.Certificate:
+        """The signer's certificate."""
+        certificate: x509.Certificate = self.signature.certificate
+        return certificate
 
     @classmethod
     @abc.abstractmethod
@@ -498,6 +505,43 @@ def check_attachment(
         raise RemoteSigningError(f"{attachment.path} does not belong to {record.tx_id}")
 
 
+class _Attachable(Protocol):
+    @property
+    def item_id(self) -> str: ...
+    @property
+    def output(self) -> Path: ...
+    @property
+    def prepared_path(self) -> Path: ...
+    @property
+    def certificate(self) -> x509.Certificate: ...
+
+
+_Prepared = TypeVar("_Prepared", bound=_Attachable)
+
+
+@dataclass(frozen=True)
+class PreparedFileHandler(Generic[_Prepared]):
+    """The :class:`AttachmentHandler` of prepared files of one ``kind``, read
+    back with ``load`` and signed with ``embed``."""
+
+    kind: str
+    load: Callable[[str], _Prepared]
+    embed: Callable[[_Prepared, bytes], Awaitable[bytes]]
+
+    async def async_embed(
+        self, attachment: Attachment, record: TransactionRecord
+    ) -> tuple[Path, bytes]:
+        """See :meth:`AttachmentHandler.async_embed`."""
+        prepared = self.load(attachment.path)
+        check_attachment(attachment, record, prepared.item_id, prepared.certificate)
+        signature = record.signature_for(attachment.item_id)
+        return prepared.output, await self.embed(prepared, signature)
+
+    def discard(self, attachment: Attachment) -> None:
+        """See :meth:`AttachmentHandler.discard`."""
+        remove_prepared(Path(attachment.path), lambda path: self.load(str(path)).prepared_path)
+
+
 def remove_prepared(state_path: Path, document_of: Callable[[Path], Path]) -> None:
     """Delete a prepared document (found with ``document_of(state_path)``), its
     state file, and the transaction's folder once it is empty."""
@@ -508,23 +552,10 @@ def remove_prepared(state_path: Path, document_of: Callable[[Path], Path]) -> No
         state_path.parent.rmdir()
 
 
-class _PdfAttachments:
-    kind = PDF_ATTACHMENT
-
-    async def async_embed(
-        self, attachment: Attachment, record: TransactionRecord
-    ) -> tuple[Path, bytes]:
-        prepared = PreparedPdf.load(attachment.path)
-        check_attachment(attachment, record, prepared.item_id, prepared.certificate)
-        signature = record.signature_for(attachment.item_id)
-        return prepared.output, await async_embed_pdf(prepared, signature)
-
-    def discard(self, attachment: Attachment) -> None:
-        remove_prepared(Path(attachment.path), lambda p: PreparedPdf.load(p).prepared_path)
-
-
 #: Handles :data:`PDF_ATTACHMENT` attachments.
-PDF_HANDLER: AttachmentHandler = _PdfAttachments()
+PDF_HANDLER: AttachmentHandler = PreparedFileHandler(
+    PDF_ATTACHMENT, PreparedPdf.load, async_embed_pdf
+)
 _PDF_ONLY: tuple[AttachmentHandler, ...] = (PDF_HANDLER,)
 
 
